@@ -1,0 +1,345 @@
+//! Backward replay: walks a tape from an output down to its leaves.
+//!
+//! The replay is a loop over entry indices in reverse order (no recursion), so a
+//! chain of a million ops runs on a small stack. Each entry runs at most once,
+//! and only if some gradient reached it; a value used several times receives the
+//! sum of its gradients before its own entry runs, which is guaranteed because
+//! every consumer was recorded after it. A consumed gradient is dropped right
+//! after use, and in a consuming backward so is the entry's saved state.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::tape::{Backward, LeafId, Node, Tape, with_grad_mode};
+use crate::{Float, Shape, Tensor};
+
+/// Options of [`Tensor::backward_with`].
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::{BackwardOptions, Tensor};
+/// let x = Tensor::from_vec(vec![3.0f64], [1]).unwrap().requires_grad();
+/// let y = (&x * &x).sum();
+/// let opts = BackwardOptions { retain_graph: true, ..Default::default() };
+/// let g1 = y.backward_with(None, opts).unwrap();
+/// let g2 = y.backward().unwrap(); // allowed: the first one kept the tape
+/// assert_eq!(g1.get(&x).unwrap().to_vec(), g2.get(&x).unwrap().to_vec());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BackwardOptions {
+    /// Keep the tape and its saved values, so that backward can run again.
+    pub retain_graph: bool,
+    /// Record the backward pass itself on the tape, so that the returned
+    /// gradients can be differentiated again. Implies `retain_graph`.
+    pub create_graph: bool,
+}
+
+/// The gradients a backward pass computed, keyed by leaf.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::Tensor;
+/// let a = Tensor::from_vec(vec![2.0f32], [1]).unwrap().requires_grad();
+/// let b = Tensor::from_vec(vec![5.0f32], [1]).unwrap().requires_grad();
+/// let g = (&a * &b).sum().backward().unwrap();
+/// assert_eq!(g.get(&a).unwrap().to_vec(), vec![5.0]);
+/// assert_eq!(g.get(&b).unwrap().to_vec(), vec![2.0]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Gradients<T: Float = f32> {
+    by_leaf: HashMap<LeafId, Tensor<T>>,
+}
+
+impl<T: Float> Gradients<T> {
+    /// Returns the gradient of `leaf`, or `None` when `leaf` is not a tracked
+    /// leaf or the output does not depend on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let a = Tensor::<f32>::ones([1]).requires_grad();
+    /// let unused = Tensor::<f32>::ones([1]).requires_grad();
+    /// let g = a.exp().sum().backward().unwrap();
+    /// assert!(g.get(&unused).is_none());
+    /// ```
+    pub fn get(&self, leaf: &Tensor<T>) -> Option<&Tensor<T>> {
+        leaf.leaf_id().and_then(|id| self.by_leaf.get(&id))
+    }
+
+    /// Returns the gradient for a leaf identity.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let a = Tensor::<f32>::ones([1]).requires_grad();
+    /// let g = a.sum().backward().unwrap();
+    /// assert!(g.get_by_id(a.leaf_id().unwrap()).is_some());
+    /// ```
+    pub fn get_by_id(&self, id: LeafId) -> Option<&Tensor<T>> {
+        self.by_leaf.get(&id)
+    }
+
+    /// Removes and returns the gradient of `leaf`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let a = Tensor::<f32>::ones([1]).requires_grad();
+    /// let mut g = a.sum().backward().unwrap();
+    /// assert!(g.remove(&a).is_some());
+    /// assert!(g.is_empty());
+    /// ```
+    pub fn remove(&mut self, leaf: &Tensor<T>) -> Option<Tensor<T>> {
+        leaf.leaf_id().and_then(|id| self.by_leaf.remove(&id))
+    }
+
+    /// Returns the number of leaves with a gradient.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let a = Tensor::<f32>::ones([1]).requires_grad();
+    /// assert_eq!(a.sum().backward().unwrap().len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.by_leaf.len()
+    }
+
+    /// Returns true when no leaf received a gradient.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let a = Tensor::<f32>::ones([1]).requires_grad();
+    /// assert!(!a.sum().backward().unwrap().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.by_leaf.is_empty()
+    }
+
+    /// Iterates over (leaf identity, gradient) pairs in no particular order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let a = Tensor::<f32>::ones([1]).requires_grad();
+    /// assert_eq!(a.sum().backward().unwrap().iter().count(), 1);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (LeafId, &Tensor<T>)> {
+        self.by_leaf.iter().map(|(k, v)| (*k, v))
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// Computes the gradients of this scalar with respect to every leaf it
+    /// depends on, consuming the tape.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NonScalarBackward`] when the output has more than one element
+    /// (use [`Tensor::backward_with`] and a seed); [`Error::NotRecorded`] when
+    /// nothing was recorded; [`Error::TapeConsumed`] on a second backward over
+    /// the same tape; [`Error::MixedTapes`] when the graph joins a consumed tape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f64, 2.0], [2]).unwrap().requires_grad();
+    /// let y = (&x * &x).sum();          // y = Σ x²
+    /// let g = y.backward().unwrap();    // dy/dx = 2x
+    /// assert_eq!(g.get(&x).unwrap().to_vec(), vec![2.0, 4.0]);
+    /// assert!(y.backward().is_err());   // the tape was consumed
+    /// ```
+    pub fn backward(&self) -> Result<Gradients<T>> {
+        self.backward_with(None, BackwardOptions::default())
+    }
+
+    /// Computes gradients from this output with an explicit seed (`grad_out` of
+    /// the output's shape; `None` means 1 for a one-element output) and options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Tensor::backward`], plus [`Error::SeedShapeMismatch`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::{BackwardOptions, Tensor};
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0], [2]).unwrap().requires_grad();
+    /// let y = &x * 3.0;
+    /// let seed = Tensor::from_vec(vec![1.0, 10.0], [2]).unwrap();
+    /// let g = y.backward_with(Some(&seed), BackwardOptions::default()).unwrap();
+    /// assert_eq!(g.get(&x).unwrap().to_vec(), vec![3.0, 30.0]);
+    /// ```
+    pub fn backward_with(&self, seed: Option<&Tensor<T>>, opts: BackwardOptions) -> Result<Gradients<T>> {
+        let seed = match seed {
+            Some(s) if s.shape() != self.shape() => {
+                return Err(Error::SeedShapeMismatch {
+                    seed: s.shape().clone(),
+                    output: self.shape().clone(),
+                });
+            }
+            Some(s) => s.clone(),
+            None if self.numel() == 1 => self.ones_like(),
+            None => {
+                return Err(Error::NonScalarBackward {
+                    shape: self.shape().clone(),
+                });
+            }
+        };
+        let (tape, index) = match &self.node {
+            Node::Constant => return Err(Error::NotRecorded),
+            Node::Leaf(id) => {
+                let mut by_leaf = HashMap::new();
+                by_leaf.insert(*id, seed);
+                return Ok(Gradients { by_leaf });
+            }
+            Node::Recorded(r, i) => (r.upgrade().ok_or(Error::TapeConsumed)?, *i),
+        };
+        let seed = if opts.create_graph { seed } else { seed.detach() };
+        replay(&tape, index, seed, opts)
+    }
+}
+
+/// What the replay loop needs of one entry, read under the lock.
+struct Step<T> {
+    op: Option<Arc<dyn Backward<T>>>,
+    inputs: smallvec::SmallVec<[Option<usize>; 2]>,
+    leaf: Option<LeafId>,
+    mixed: bool,
+    name: &'static str,
+    shape: Shape,
+}
+
+fn replay<T: Float>(tape: &Arc<Tape<T>>, index: usize, seed: Tensor<T>, opts: BackwardOptions) -> Result<Gradients<T>> {
+    let consume = !(opts.retain_graph || opts.create_graph);
+    {
+        let mut inner = tape.lock();
+        if inner.consumed {
+            return Err(Error::TapeConsumed);
+        }
+        if consume {
+            inner.consumed = true;
+        }
+    }
+    let mut grads: Vec<Option<Tensor<T>>> = vec![None; index + 1];
+    grads[index] = Some(seed);
+    let mut by_leaf = HashMap::new();
+    with_grad_mode(opts.create_graph, || {
+        for i in (0..=index).rev() {
+            let Some(grad_out) = grads[i].take() else { continue };
+            let step = read_step(tape, i, consume);
+            debug_assert_eq!(grad_out.shape(), &step.shape, "BUG: gradient shape of {}", step.name);
+            if let Some(id) = step.leaf {
+                by_leaf.insert(id, grad_out);
+                continue;
+            }
+            if step.mixed {
+                return Err(Error::MixedTapes { op: step.name });
+            }
+            let op = step.op.expect("BUG: a recorded entry without its backward rule");
+            let needs: smallvec::SmallVec<[bool; 4]> = step.inputs.iter().map(Option::is_some).collect();
+            let input_grads = op.backward(&grad_out, &needs)?;
+            drop(grad_out);
+            drop(op);
+            for (slot, g) in step.inputs.iter().zip(input_grads) {
+                let (Some(j), Some(g)) = (slot, g) else { continue };
+                accumulate(&mut grads[*j], g);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(Gradients { by_leaf })
+}
+
+fn read_step<T>(tape: &Tape<T>, i: usize, consume: bool) -> Step<T> {
+    let mut inner = tape.lock();
+    let e = &mut inner.entries[i];
+    Step {
+        op: if consume { e.op.take() } else { e.op.clone() },
+        inputs: e.inputs.clone(),
+        leaf: e.leaf,
+        mixed: e.mixed,
+        name: e.name,
+        shape: e.shape.clone(),
+    }
+}
+
+fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>) {
+    *slot = Some(match slot.take() {
+        None => g,
+        Some(acc) => &acc + &g,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fan_out_accumulates() {
+        // y = x*x + x at x = 3: value 12, dy/dx = 2x + 1 = 7 (hand-derived).
+        let x = Tensor::from_vec(vec![3.0f64], [1]).unwrap().requires_grad();
+        let y = (&(&x * &x) + &x).sum();
+        assert_eq!(y.item(), 12.0);
+        assert_eq!(y.backward().unwrap().get(&x).unwrap().to_vec(), vec![7.0]);
+    }
+
+    #[test]
+    fn second_backward_over_a_consumed_tape_is_an_error() {
+        let x = Tensor::<f32>::ones([2]).requires_grad();
+        let y = x.exp().sum();
+        y.backward().unwrap();
+        assert_eq!(y.backward().unwrap_err(), Error::TapeConsumed);
+    }
+
+    #[test]
+    fn non_scalar_backward_needs_a_seed() {
+        let x = Tensor::<f32>::ones([2]).requires_grad();
+        let e = x.exp().backward().unwrap_err();
+        assert_eq!(e.to_string(), "backward: output of shape [2] is not a scalar; pass a seed of that shape");
+    }
+
+    #[test]
+    fn frozen_leaves_record_nothing() {
+        let mut w = Tensor::<f32>::ones([2]).requires_grad();
+        w.set_requires_grad(false);
+        let y = w.exp().sum();
+        assert!(!y.is_tracked());
+        assert_eq!(y.backward().unwrap_err(), Error::NotRecorded);
+    }
+
+    #[test]
+    fn using_a_consumed_value_again_is_an_error_not_a_silent_zero() {
+        let x = Tensor::<f64>::ones([1]).requires_grad();
+        let y = x.exp().sum();
+        y.backward().unwrap();
+        let z = (&y * 2.0).sum();
+        assert_eq!(z.backward().unwrap_err(), Error::TapeConsumed);
+        let w = (&x.exp() + &y).sum();
+        assert!(matches!(w.backward().unwrap_err(), Error::MixedTapes { .. }));
+    }
+
+    #[test]
+    fn unused_leaf_has_no_gradient_and_the_tape_is_freed() {
+        let x = Tensor::<f32>::ones([1]).requires_grad();
+        let weak = {
+            let y = x.exp().sum();
+            let Node::Recorded(r, _) = &y.node else { panic!("not recorded") };
+            let w = std::sync::Arc::downgrade(&r.upgrade().unwrap());
+            y.backward().unwrap();
+            w
+        };
+        assert!(weak.upgrade().is_none(), "the tape outlived every tensor recorded on it");
+    }
+}

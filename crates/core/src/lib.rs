@@ -1,0 +1,82 @@
+//! # wengert-core
+//!
+//! Tensors, a Wengert tape, differentiable ops and gradient checking.
+//!
+//! ## A quick example
+//!
+//! ```
+//! use wengert_core::Tensor;
+//!
+//! // f(w) = Σ tanh(x · w), and its gradient with respect to w.
+//! let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], [2, 2])?;
+//! let w = Tensor::from_vec(vec![0.5, -0.5], [2, 1])?.requires_grad();
+//! let y = x.matmul(&w).tanh().sum();
+//! let grads = y.backward()?;
+//! let gw = grads.get(&w).unwrap();
+//! assert_eq!(gw.dims(), &[2, 1]);
+//! # Ok::<(), wengert_core::Error>(())
+//! ```
+//!
+//! ## Tensors
+//!
+//! A [`Tensor`] holds `f32` (the default) or `f64` elements in row-major order,
+//! any rank including 0, zero-size dimensions allowed. Storage is shared between
+//! clones; ops never mutate their inputs. Constructors that take data or a shape
+//! check it: a length mismatch or an element count that overflows is an
+//! [`Error`], never a panic or a wild allocation.
+//!
+//! ## Recording and backward
+//!
+//! Mark the tensors you want gradients for with [`Tensor::requires_grad`]. Every
+//! op with such an input is appended to a Wengert tape (see the [`tape`] module
+//! for its life cycle); [`Tensor::backward`] replays the tape in reverse and
+//! returns [`Gradients`] keyed by leaf. A backward pass consumes its tape; run the
+//! forward pass again for the next step. [`no_grad`] switches recording off, and
+//! [`Tensor::detach`] cuts a value from its history.
+//!
+//! ## Writing a new op
+//!
+//! Compute the value, then hand it to [`Tensor::from_op`] with the inputs and a
+//! [`Backward`] struct holding the saved state. Write the backward rule with
+//! tensor operations. `docs/adding-an-op.md` walks through one op file.
+//!
+//! ## Checking gradients
+//!
+//! [`gradcheck`] compares the gradients of any closure of `f64` tensors with
+//! central finite differences, reducing the output with a random cotangent. The
+//! `proptest` feature adds [`strategies`] for shapes, broadcastable pairs and
+//! value domains away from kinks.
+//!
+//! ## Errors and panics
+//!
+//! Ops with shape preconditions come in pairs: `try_x` returns
+//! [`Result`]`<Tensor>`, and `x` panics with the same message at the caller's
+//! line. Element-wise ops cannot fail and return [`Tensor`] directly.
+//!
+//! ## Features
+//!
+//! - `proptest`: the public [`strategies`] module.
+
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+mod autograd;
+mod element;
+mod error;
+pub mod gradcheck;
+pub mod kernels;
+mod ops;
+mod shape;
+#[cfg(any(test, feature = "proptest"))]
+pub mod strategies;
+pub mod tape;
+mod tensor;
+#[cfg(test)]
+mod testing;
+
+pub use autograd::{BackwardOptions, Gradients};
+pub use element::Float;
+pub use error::{Error, Result};
+pub use gradcheck::{GradCheckFailure, GradCheckOptions, gradcheck, gradcheck_with};
+pub use shape::Shape;
+pub use tape::{Backward, Grads, LeafId, is_grad_enabled, no_grad};
+pub use tensor::Tensor;

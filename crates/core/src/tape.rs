@@ -1,0 +1,355 @@
+//! The Wengert tape: where operations are recorded in execution order.
+//!
+//! # Life cycle
+//!
+//! 1. **Recording.** An op whose inputs include a tensor that requires a gradient
+//!    (a *leaf* made with [`Tensor::requires_grad`], or a value already recorded)
+//!    computes its value, then calls [`Tensor::from_op`]. That appends one
+//!    [`Entry`] to the tape: the op's [`Backward`] struct (its saved state) and
+//!    the entry indices of its inputs. Values that depend only on constants or
+//!    frozen leaves, and everything computed under [`no_grad`], are not recorded.
+//! 2. **Replay.** [`Tensor::backward`] walks the entries from the output down to
+//!    index 0, once each, calling each op's own backward; gradients of values used
+//!    more than once are summed (see `autograd.rs`).
+//! 3. **Freeing.** A plain backward *consumes* the tape: each entry's saved state
+//!    is dropped right after it has run, and each intermediate gradient as soon as
+//!    it has been passed on. The tape itself is a `Vec`, so dropping it never
+//!    recurses, however long the chain.
+//!
+//! Which tape an op records on: the tape of its first recorded input, or else the
+//! thread's *current* tape, which is created on demand and held weakly, so that a
+//! tape lives exactly as long as some tensor recorded on it.
+//!
+//! # Why saved tensors do not keep their tape alive
+//!
+//! A backward struct that saves a recorded tensor would hold the tape that holds
+//! the struct: a reference cycle, and a leak. While [`Tensor::from_op`] builds the
+//! backward struct, clones of recorded tensors therefore hold the tape weakly. Op
+//! authors simply `clone()` what they save.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::thread::LocalKey;
+
+use smallvec::SmallVec;
+
+use crate::error::Result;
+use crate::{Float, Shape, Tensor};
+
+/// The gradients an op's backward returns: one per input, in input order;
+/// `None` for an input that needs none.
+pub type Grads<T> = SmallVec<[Option<Tensor<T>>; 2]>;
+
+/// The backward rule of one recorded op; its fields are exactly the saved state.
+///
+/// Write the rule with tensor operations (not loops over slices), so that with
+/// `create_graph` the backward pass is itself recorded and can be differentiated
+/// again.
+///
+/// # Examples
+///
+/// A user-defined op, `cube(x) = x³`, with its own backward:
+///
+/// ```
+/// use wengert_core::{Backward, Grads, Result, Tensor};
+///
+/// struct CubeBackward { x: Tensor<f64> }
+///
+/// impl Backward<f64> for CubeBackward {
+///     fn name(&self) -> &'static str { "cube" }
+///     fn backward(&self, grad_out: &Tensor<f64>, _needs: &[bool]) -> Result<Grads<f64>> {
+///         // grad_x = grad_out * 3x²
+///         Ok([Some(grad_out * &(self.x.square() * 3.0))].into_iter().collect())
+///     }
+/// }
+///
+/// fn cube(x: &Tensor<f64>) -> Tensor<f64> {
+///     let value = x.map(|v| v * v * v);
+///     Tensor::from_op(value, &[x], || CubeBackward { x: x.clone() })
+/// }
+///
+/// let x = Tensor::from_vec(vec![2.0], [1]).unwrap().requires_grad();
+/// let g = cube(&x).sum().backward().unwrap();
+/// assert_eq!(g.get(&x).unwrap().to_vec(), vec![12.0]);
+/// ```
+pub trait Backward<T: Float>: Send + Sync {
+    /// The op's name, as it appears in tape dumps and errors.
+    fn name(&self) -> &'static str;
+
+    /// Returns one gradient per input given `grad_out`, the gradient of the
+    /// output. `needs[i]` is false for inputs that need no gradient: skip them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`](crate::Error::Unsupported) when this rule is itself
+    /// the result of a backward pass that cannot be differentiated again.
+    fn backward(&self, grad_out: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>>;
+}
+
+/// The identity of a leaf tensor: stable across tapes, unique in the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LeafId(u64);
+
+impl LeafId {
+    pub(crate) fn fresh() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        LeafId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// One recorded operation.
+pub(crate) struct Entry<T> {
+    /// The backward rule with its saved state; `None` for a leaf, or once run.
+    pub(crate) op: Option<Arc<dyn Backward<T>>>,
+    /// Entry index of each input; `None` for an input that needs no gradient.
+    pub(crate) inputs: SmallVec<[Option<usize>; 2]>,
+    /// The shape of the recorded value.
+    pub(crate) shape: Shape,
+    /// Set for leaf entries.
+    pub(crate) leaf: Option<LeafId>,
+    /// An input was recorded on another tape whose history is gone.
+    pub(crate) mixed: bool,
+    /// The name of the op, kept after `op` is freed (for dumps and errors).
+    pub(crate) name: &'static str,
+}
+
+pub(crate) struct TapeInner<T> {
+    pub(crate) entries: Vec<Entry<T>>,
+    pub(crate) leaves: HashMap<LeafId, usize>,
+    pub(crate) consumed: bool,
+}
+
+/// A Wengert list of recorded operations. Tensors refer to it by entry index.
+pub struct Tape<T> {
+    inner: Mutex<TapeInner<T>>,
+}
+
+impl<T> Tape<T> {
+    fn new() -> Self {
+        Tape {
+            inner: Mutex::new(TapeInner {
+                entries: Vec::new(),
+                leaves: HashMap::new(),
+                consumed: false,
+            }),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, TapeInner<T>> {
+        // A panic while the lock was held (inside our own bookkeeping) would be a
+        // bug; the data is still a consistent Vec, so keep going.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Access to the thread's current tape for an element type (one per type).
+#[doc(hidden)]
+pub trait TapeSlot: Sized + 'static {
+    #[doc(hidden)]
+    fn current_tape() -> &'static LocalKey<RefCell<Weak<Tape<Self>>>>;
+}
+
+thread_local! {
+    static CURRENT_F32: RefCell<Weak<Tape<f32>>> = const { RefCell::new(Weak::new()) };
+    static CURRENT_F64: RefCell<Weak<Tape<f64>>> = const { RefCell::new(Weak::new()) };
+    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+    static SAVING: Cell<bool> = const { Cell::new(false) };
+}
+
+impl TapeSlot for f32 {
+    fn current_tape() -> &'static LocalKey<RefCell<Weak<Tape<f32>>>> {
+        &CURRENT_F32
+    }
+}
+
+impl TapeSlot for f64 {
+    fn current_tape() -> &'static LocalKey<RefCell<Weak<Tape<f64>>>> {
+        &CURRENT_F64
+    }
+}
+
+/// Where a tensor's value came from, as far as the tape is concerned.
+pub(crate) enum Node<T> {
+    /// Needs no gradient.
+    Constant,
+    /// A leaf that requires a gradient; registered on each tape that uses it.
+    Leaf(LeafId),
+    /// The output of a recorded op.
+    Recorded(TapeRef<T>, usize),
+}
+
+pub(crate) enum TapeRef<T> {
+    Strong(Arc<Tape<T>>),
+    Weak(Weak<Tape<T>>),
+}
+
+impl<T> TapeRef<T> {
+    pub(crate) fn upgrade(&self) -> Option<Arc<Tape<T>>> {
+        match self {
+            TapeRef::Strong(a) => Some(a.clone()),
+            TapeRef::Weak(w) => w.upgrade(),
+        }
+    }
+}
+
+impl<T> Clone for Node<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Node::Constant => Node::Constant,
+            Node::Leaf(id) => Node::Leaf(*id),
+            Node::Recorded(TapeRef::Strong(a), i) => {
+                if SAVING.with(Cell::get) {
+                    Node::Recorded(TapeRef::Weak(Arc::downgrade(a)), *i)
+                } else {
+                    Node::Recorded(TapeRef::Strong(a.clone()), *i)
+                }
+            }
+            Node::Recorded(TapeRef::Weak(w), i) => Node::Recorded(TapeRef::Weak(w.clone()), *i),
+        }
+    }
+}
+
+/// Returns true unless the calling thread is inside [`no_grad`].
+///
+/// # Examples
+///
+/// ```
+/// assert!(wengert_core::is_grad_enabled());
+/// wengert_core::no_grad(|| assert!(!wengert_core::is_grad_enabled()));
+/// ```
+pub fn is_grad_enabled() -> bool {
+    GRAD_ENABLED.with(Cell::get)
+}
+
+/// Runs `f` with recording switched off on this thread: nothing computed inside
+/// is recorded, whatever its inputs. The previous mode is restored afterwards,
+/// also when `f` panics.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::{no_grad, Tensor};
+/// let w = Tensor::<f32>::ones([2]).requires_grad();
+/// let y = no_grad(|| &w * 2.0);
+/// assert!(!y.is_tracked());
+/// ```
+pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
+    with_grad_mode(false, f)
+}
+
+/// Runs `f` with recording switched on or off, restoring the previous mode.
+pub(crate) fn with_grad_mode<R>(enabled: bool, f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            GRAD_ENABLED.with(|g| g.set(self.0));
+        }
+    }
+    let _restore = Restore(GRAD_ENABLED.with(|g| g.replace(enabled)));
+    f()
+}
+
+fn with_saving<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SAVING.with(|g| g.set(self.0));
+        }
+    }
+    let _restore = Restore(SAVING.with(|g| g.replace(true)));
+    f()
+}
+
+fn current_tape<T: Float>() -> Arc<Tape<T>> {
+    T::current_tape().with(|slot| {
+        if let Some(t) = slot.borrow().upgrade() {
+            if !t.lock().consumed {
+                return t;
+            }
+        }
+        let t = Arc::new(Tape::new());
+        *slot.borrow_mut() = Arc::downgrade(&t);
+        t
+    })
+}
+
+impl<T: Float> Tensor<T> {
+    /// Returns `value` as the output of an op with the given inputs, recording
+    /// the op on the tape when recording is on and some input is tracked.
+    ///
+    /// `make` builds the op's [`Backward`] struct; it runs only when the op is
+    /// recorded. Tensors cloned inside `make` hold the tape weakly (see the
+    /// module docs), so saving inputs or the output by `clone()` is safe.
+    ///
+    /// # Examples
+    ///
+    /// See [`Backward`] for a complete user-defined op.
+    pub fn from_op<B, F>(value: Tensor<T>, inputs: &[&Tensor<T>], make: F) -> Tensor<T>
+    where
+        B: Backward<T> + 'static,
+        F: FnOnce() -> B,
+    {
+        let value = value.detach();
+        if !is_grad_enabled() || inputs.iter().all(|t| matches!(t.node, Node::Constant)) {
+            return value;
+        }
+        let mut tape = None;
+        for t in inputs {
+            if let Node::Recorded(r, _) = &t.node {
+                tape = r.upgrade();
+                if tape.is_some() {
+                    break;
+                }
+            }
+        }
+        let tape = tape.unwrap_or_else(current_tape::<T>);
+        let op: Arc<dyn Backward<T>> = with_saving(|| Arc::new(make()));
+        let name = op.name();
+        let mut inner = tape.lock();
+        let mut mixed = false;
+        let ids: SmallVec<[Option<usize>; 2]> = inputs
+            .iter()
+            .map(|t| match &t.node {
+                Node::Constant => None,
+                Node::Leaf(id) => Some(register_leaf(&mut inner, *id, t.shape())),
+                Node::Recorded(r, i) => match r.upgrade() {
+                    Some(a) if Arc::ptr_eq(&a, &tape) => Some(*i),
+                    _ => {
+                        mixed = true;
+                        None
+                    }
+                },
+            })
+            .collect();
+        let index = inner.entries.len();
+        inner.entries.push(Entry {
+            op: Some(op),
+            inputs: ids,
+            shape: value.shape().clone(),
+            leaf: None,
+            mixed,
+            name,
+        });
+        drop(inner);
+        value.with_node(Node::Recorded(TapeRef::Strong(tape), index))
+    }
+}
+
+fn register_leaf<T>(inner: &mut TapeInner<T>, id: LeafId, shape: &Shape) -> usize {
+    if let Some(&i) = inner.leaves.get(&id) {
+        return i;
+    }
+    let i = inner.entries.len();
+    inner.entries.push(Entry {
+        op: None,
+        inputs: SmallVec::new(),
+        shape: shape.clone(),
+        leaf: Some(id),
+        mixed: false,
+        name: "leaf",
+    });
+    inner.leaves.insert(id, i);
+    i
+}

@@ -1,0 +1,74 @@
+//! Shared helpers of the op tests: the strategies, and `check_grads!`, which
+//! gradient-checks a closure in f64 and checks that f32 agrees with f64.
+
+pub(crate) use crate::strategies::*;
+pub(crate) use proptest::prelude::*;
+
+use crate::{BackwardOptions, Float, Tensor, gradcheck};
+
+/// Gradient-checks `$body` over the inputs in f64 (central differences, random
+/// cotangent), then runs the same body in f32 and requires forward values and
+/// gradients to agree with f64 within rtol 1e-4.
+macro_rules! check_grads {
+    ([$($x:expr),+ $(,)?], |$($a:ident),+| $body:expr) => {
+        $crate::testing::check_both(
+            &[$($x.clone()),+],
+            |xs: &[$crate::Tensor<f64>]| {
+                let [$($a),+] = xs else { unreachable!("arity") };
+                $body
+            },
+            |xs: &[$crate::Tensor<f32>]| {
+                let [$($a),+] = xs else { unreachable!("arity") };
+                $body
+            },
+        )
+    };
+}
+pub(crate) use check_grads;
+
+pub(crate) fn check_both(
+    inputs: &[Tensor<f64>],
+    f64f: impl Fn(&[Tensor<f64>]) -> Tensor<f64>,
+    f32f: impl Fn(&[Tensor<f32>]) -> Tensor<f32>,
+) -> Result<(), TestCaseError> {
+    gradcheck(&f64f, inputs).map_err(|e| TestCaseError::fail(format!("{e}\ninputs: {inputs:?}")))?;
+    let x32: Vec<Tensor<f32>> = inputs.iter().map(to_f32).collect();
+    let (y64, g64) = value_and_grads(&f64f, inputs);
+    let (y32, g32) = value_and_grads(&f32f, &x32);
+    agree("forward value", &y64, &y32)?;
+    for (i, (a, b)) in g64.iter().zip(&g32).enumerate() {
+        agree(&format!("gradient of input {i}"), a, b)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn to_f32(t: &Tensor<f64>) -> Tensor<f32> {
+    Tensor::from_vec(t.as_slice().iter().map(|&v| v as f32).collect(), t.shape().clone()).unwrap()
+}
+
+/// The value and the gradients of `<f(x), v>` for a fixed cotangent pattern.
+fn value_and_grads<T: Float>(f: &impl Fn(&[Tensor<T>]) -> Tensor<T>, xs: &[Tensor<T>]) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let leaves: Vec<Tensor<T>> = xs.iter().map(|t| t.detach().requires_grad()).collect();
+    let y = f(&leaves);
+    let n = y.numel();
+    let seed = Tensor::from_vec((0..n).map(|k| T::from_f64(((k * 7 + 3) % 11) as f64 / 11.0 - 0.45)).collect(), y.shape().clone()).unwrap();
+    let grads = y.backward_with(Some(&seed), BackwardOptions::default()).ok();
+    let g = leaves
+        .iter()
+        .map(|l| match grads.as_ref().and_then(|g| g.get(l)) {
+            Some(g) => g.as_slice().iter().map(|v| v.to_f64()).collect(),
+            None => vec![0.0; l.numel()],
+        })
+        .collect();
+    (y.as_slice().iter().map(|v| v.to_f64()).collect(), g)
+}
+
+fn agree(what: &str, a: &[f64], b: &[f64]) -> Result<(), TestCaseError> {
+    for (k, (x, y)) in a.iter().zip(b).enumerate() {
+        let ok = (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= 1e-4 * x.abs().max(1.0);
+        if !ok {
+            return Err(TestCaseError::fail(format!("f32 disagrees with f64 in {what} at element {k}: {y} vs {x}")));
+        }
+    }
+    Ok(())
+}

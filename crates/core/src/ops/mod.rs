@@ -3,9 +3,15 @@
 //! the public methods, the named `<Op>Backward` struct and the tests.
 
 mod arith;
+mod concat;
 mod exp_log;
+mod gather;
+mod index;
 mod matmul;
+mod narrow_pad;
 mod operators;
+mod permute;
 mod reshape;
 mod scalar;
+mod squeeze;
 mod sum;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::tape::{Backward, LeafId, Node, Tape, with_grad_mode};
+use crate::tape::{Backward, LeafId, Node, Tape, record_unsupported, with_grad_mode};
 use crate::{Float, Shape, Tensor};
 
 /// Options of [`Tensor::backward_with`].
@@ -181,7 +181,11 @@ impl<T: Float> Tensor<T> {
     /// let g = y.backward_with(Some(&seed), BackwardOptions::default()).unwrap();
     /// assert_eq!(g.get(&x).unwrap().to_vec(), vec![3.0, 30.0]);
     /// ```
-    pub fn backward_with(&self, seed: Option<&Tensor<T>>, opts: BackwardOptions) -> Result<Gradients<T>> {
+    pub fn backward_with(
+        &self,
+        seed: Option<&Tensor<T>>,
+        opts: BackwardOptions,
+    ) -> Result<Gradients<T>> {
         let seed = match seed {
             Some(s) if s.shape() != self.shape() => {
                 return Err(Error::SeedShapeMismatch {
@@ -206,8 +210,13 @@ impl<T: Float> Tensor<T> {
             }
             Node::Recorded(r, i) => (r.upgrade().ok_or(Error::TapeConsumed)?, *i),
         };
-        let seed = if opts.create_graph { seed } else { seed.detach() };
-        replay(&tape, index, seed, opts)
+        let seed = if opts.create_graph {
+            seed
+        } else {
+            seed.detach()
+        };
+        let r = replay(&tape, vec![(index, seed)], &[], opts)?;
+        Ok(Gradients { by_leaf: r.by_leaf })
     }
 }
 
@@ -221,7 +230,21 @@ struct Step<T> {
     shape: Shape,
 }
 
-fn replay<T: Float>(tape: &Arc<Tape<T>>, index: usize, seed: Tensor<T>, opts: BackwardOptions) -> Result<Gradients<T>> {
+/// The result of one replay: gradients of the leaves reached, and of the
+/// requested recorded entries.
+pub(crate) struct Replayed<T: Float> {
+    pub(crate) by_leaf: HashMap<LeafId, Tensor<T>>,
+    pub(crate) by_entry: HashMap<usize, Tensor<T>>,
+}
+
+/// Replays `tape` backward from the `starts` (entry index, seed), keeping the
+/// gradients of the entries in `wanted` as well as those of all leaves.
+pub(crate) fn replay<T: Float>(
+    tape: &Arc<Tape<T>>,
+    starts: Vec<(usize, Tensor<T>)>,
+    wanted: &[usize],
+    opts: BackwardOptions,
+) -> Result<Replayed<T>> {
     let consume = !(opts.retain_graph || opts.create_graph);
     {
         let mut inner = tape.lock();
@@ -232,34 +255,60 @@ fn replay<T: Float>(tape: &Arc<Tape<T>>, index: usize, seed: Tensor<T>, opts: Ba
             inner.consumed = true;
         }
     }
-    let mut grads: Vec<Option<Tensor<T>>> = vec![None; index + 1];
-    grads[index] = Some(seed);
-    let mut by_leaf = HashMap::new();
+    let top = starts.iter().map(|(i, _)| *i).max().unwrap_or(0);
+    let mut grads: Vec<Option<Tensor<T>>> = vec![None; top + 1];
+    for (i, seed) in starts {
+        accumulate(&mut grads[i], seed);
+    }
+    let mut out = Replayed {
+        by_leaf: HashMap::new(),
+        by_entry: HashMap::new(),
+    };
     with_grad_mode(opts.create_graph, || {
-        for i in (0..=index).rev() {
-            let Some(grad_out) = grads[i].take() else { continue };
+        for i in (0..=top).rev() {
+            let Some(grad_out) = grads[i].take() else {
+                continue;
+            };
             let step = read_step(tape, i, consume);
-            debug_assert_eq!(grad_out.shape(), &step.shape, "BUG: gradient shape of {}", step.name);
+            debug_assert_eq!(
+                grad_out.shape(),
+                &step.shape,
+                "BUG: gradient shape of {}",
+                step.name
+            );
+            if wanted.contains(&i) {
+                out.by_entry.insert(i, grad_out.clone());
+            }
             if let Some(id) = step.leaf {
-                by_leaf.insert(id, grad_out);
+                out.by_leaf.insert(id, grad_out);
                 continue;
             }
             if step.mixed {
                 return Err(Error::MixedTapes { op: step.name });
             }
-            let op = step.op.expect("BUG: a recorded entry without its backward rule");
-            let needs: smallvec::SmallVec<[bool; 4]> = step.inputs.iter().map(Option::is_some).collect();
-            let input_grads = op.backward(&grad_out, &needs)?;
+            let op = step
+                .op
+                .expect("BUG: a recorded entry without its backward rule");
+            let needs: smallvec::SmallVec<[bool; 4]> =
+                step.inputs.iter().map(Option::is_some).collect();
+            let mut input_grads = op.backward(&grad_out, &needs)?;
+            if opts.create_graph && !op.differentiable() {
+                for g in input_grads.iter_mut().flatten() {
+                    *g = record_unsupported(tape, g, &step.inputs, step.name);
+                }
+            }
             drop(grad_out);
             drop(op);
             for (slot, g) in step.inputs.iter().zip(input_grads) {
-                let (Some(j), Some(g)) = (slot, g) else { continue };
+                let (Some(j), Some(g)) = (slot, g) else {
+                    continue;
+                };
                 accumulate(&mut grads[*j], g);
             }
         }
         Ok(())
     })?;
-    Ok(Gradients { by_leaf })
+    Ok(out)
 }
 
 fn read_step<T>(tape: &Tape<T>, i: usize, consume: bool) -> Step<T> {
@@ -307,7 +356,10 @@ mod tests {
     fn non_scalar_backward_needs_a_seed() {
         let x = Tensor::<f32>::ones([2]).requires_grad();
         let e = x.exp().backward().unwrap_err();
-        assert_eq!(e.to_string(), "backward: output of shape [2] is not a scalar; pass a seed of that shape");
+        assert_eq!(
+            e.to_string(),
+            "backward: output of shape [2] is not a scalar; pass a seed of that shape"
+        );
     }
 
     #[test]
@@ -327,7 +379,10 @@ mod tests {
         let z = (&y * 2.0).sum();
         assert_eq!(z.backward().unwrap_err(), Error::TapeConsumed);
         let w = (&x.exp() + &y).sum();
-        assert!(matches!(w.backward().unwrap_err(), Error::MixedTapes { .. }));
+        assert!(matches!(
+            w.backward().unwrap_err(),
+            Error::MixedTapes { .. }
+        ));
     }
 
     #[test]
@@ -335,11 +390,16 @@ mod tests {
         let x = Tensor::<f32>::ones([1]).requires_grad();
         let weak = {
             let y = x.exp().sum();
-            let Node::Recorded(r, _) = &y.node else { panic!("not recorded") };
+            let Node::Recorded(r, _) = &y.node else {
+                panic!("not recorded")
+            };
             let w = std::sync::Arc::downgrade(&r.upgrade().unwrap());
             y.backward().unwrap();
             w
         };
-        assert!(weak.upgrade().is_none(), "the tape outlived every tensor recorded on it");
+        assert!(
+            weak.upgrade().is_none(),
+            "the tape outlived every tensor recorded on it"
+        );
     }
 }

@@ -195,7 +195,9 @@ pub enum Error {
     /// A second `backward` over a tape that an earlier `backward` consumed (it
     /// freed the saved values). Run the forward pass again, or keep the tape with
     /// [`BackwardOptions::retain_graph`](crate::BackwardOptions).
-    #[error("backward: the tape was consumed by an earlier backward; run the forward pass again or retain the graph")]
+    #[error(
+        "backward: the tape was consumed by an earlier backward; run the forward pass again or retain the graph"
+    )]
     TapeConsumed,
 
     /// The graph joins values recorded on two different tapes: one of them was

@@ -186,9 +186,112 @@ where
     })
 }
 
+/// Checks second derivatives of `f` at `inputs`: the gradient of
+/// `G(x) = ∇ₓ <f(x), v>` (a backward pass with `create_graph`, `v` a random
+/// cotangent) is compared with central finite differences of `G` itself, in
+/// f64, with the same report as [`gradcheck`].
+///
+/// # Errors
+///
+/// [`Error::GradCheck`] on a disagreement; [`Error::Unsupported`] when an op
+/// on the path has no differentiable backward; errors of `backward`.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::{gradgradcheck, Tensor};
+/// let x = Tensor::from_vec(vec![0.5, -1.0, 2.0], [3]).unwrap();
+/// gradgradcheck(|xs| (&xs[0] * &xs[0]).exp(), &[x]).unwrap();
+/// ```
+pub fn gradgradcheck<F>(f: F, inputs: &[Tensor<f64>]) -> Result<()>
+where
+    F: Fn(&[Tensor<f64>]) -> Tensor<f64>,
+{
+    gradgradcheck_with(f, inputs, GradCheckOptions::default())
+}
+
+/// [`gradgradcheck`] with explicit options.
+///
+/// # Errors
+///
+/// As [`gradgradcheck`].
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::{gradgradcheck_with, GradCheckOptions, Tensor};
+/// let x = Tensor::from_vec(vec![0.3, 0.7], [2]).unwrap();
+/// let opts = GradCheckOptions { seed: 7, ..Default::default() };
+/// gradgradcheck_with(|xs| xs[0].exp().sum(), &[x], opts).unwrap();
+/// ```
+pub fn gradgradcheck_with<F>(f: F, inputs: &[Tensor<f64>], opts: GradCheckOptions) -> Result<()>
+where
+    F: Fn(&[Tensor<f64>]) -> Tensor<f64>,
+{
+    let probe = no_grad(|| f(&inputs.iter().map(Tensor::detach).collect::<Vec<_>>()));
+    let mut rng = StdRng::seed_from_u64(opts.seed ^ 0x9e37_79b9_7f4a_7c15);
+    let v = Tensor::<f64>::rand_uniform(probe.shape().clone(), -1.0, 1.0, &mut rng)?;
+    let failure = std::cell::RefCell::new(None);
+    // G(x) = ∇ₓ <f(x), v>, flattened into one vector; differentiable in x when x is tracked.
+    let first = |xs: &[Tensor<f64>]| -> Tensor<f64> {
+        crate::tape::with_grad_mode(true, || {
+            let leaves: Vec<Tensor<f64>> = xs
+                .iter()
+                .map(|x| {
+                    if x.is_tracked() {
+                        x.clone()
+                    } else {
+                        x.detach().requires_grad()
+                    }
+                })
+                .collect();
+            let y = f(&leaves);
+            let refs: Vec<&Tensor<f64>> = leaves.iter().collect();
+            let gs = if y.is_tracked() {
+                match crate::grad(&[&y], &refs, Some(std::slice::from_ref(&v)), true) {
+                    Ok(gs) => gs,
+                    Err(e) => {
+                        *failure.borrow_mut() = Some(e);
+                        vec![None; leaves.len()]
+                    }
+                }
+            } else {
+                vec![None; leaves.len()]
+            };
+            let parts: Vec<Tensor<f64>> = gs
+                .into_iter()
+                .zip(&leaves)
+                .map(|(g, x)| g.unwrap_or_else(|| x.zeros_like()).reshape([x.numel()]))
+                .collect();
+            parts
+                .iter()
+                .fold(Tensor::zeros([0]), |acc, p| concat_flat(&acc, p))
+        })
+    };
+    let result = gradcheck_with(first, inputs, opts);
+    if let Some(e) = failure.into_inner() {
+        return Err(e);
+    }
+    result
+}
+
+/// Joins two 1-D tensors, differentiably, with the ops of this crate only:
+/// each is padded with zeros to the joint length and the two are added.
+fn concat_flat(a: &Tensor<f64>, b: &Tensor<f64>) -> Tensor<f64> {
+    if a.numel() == 0 {
+        return b.clone();
+    }
+    let (n, m) = (a.numel(), b.numel());
+    &a.pad(&[(0, m)], 0.0) + &b.pad(&[(n, 0)], 0.0)
+}
+
 /// The gradient of `<y, v>` with respect to each leaf; zeros where `y` does
 /// not depend on it.
-fn analytic_grads(y: &Tensor<f64>, v: &Tensor<f64>, leaves: &[Tensor<f64>]) -> Result<Vec<Vec<f64>>> {
+fn analytic_grads(
+    y: &Tensor<f64>,
+    v: &Tensor<f64>,
+    leaves: &[Tensor<f64>],
+) -> Result<Vec<Vec<f64>>> {
     let grads = match y.backward_with(Some(v), BackwardOptions::default()) {
         Ok(g) => Some(g),
         Err(Error::NotRecorded) => None,
@@ -236,7 +339,14 @@ fn check_elements(
             let minus = loss(&xs);
             let numeric = (plus - minus) / (2.0 * opts.eps);
             if !close(analytic[i][k], numeric, opts) {
-                return Err(failure(i, input.shape(), Some(k), analytic[i][k], numeric, opts));
+                return Err(failure(
+                    i,
+                    input.shape(),
+                    Some(k),
+                    analytic[i][k],
+                    numeric,
+                    opts,
+                ));
             }
         }
         xs[i] = input.detach();
@@ -261,22 +371,49 @@ fn check_directions(
                 .iter()
                 .zip(&dirs)
                 .map(|(x, d)| {
-                    let v = x.as_slice().iter().zip(d.as_slice()).map(|(a, b)| a + sign * opts.eps * b).collect();
+                    let v = x
+                        .as_slice()
+                        .iter()
+                        .zip(d.as_slice())
+                        .map(|(a, b)| a + sign * opts.eps * b)
+                        .collect();
                     Tensor::from_vec(v, x.shape().clone())
                 })
                 .collect()
         };
         let numeric = (loss(&shifted(1.0)?) - loss(&shifted(-1.0)?)) / (2.0 * opts.eps);
-        let a: f64 = analytic.iter().zip(&dirs).map(|(g, d)| dot(g, d.as_slice())).sum();
+        let a: f64 = analytic
+            .iter()
+            .zip(&dirs)
+            .map(|(g, d)| dot(g, d.as_slice()))
+            .sum();
         if !close(a, numeric, opts) {
-            let worst = inputs.iter().enumerate().max_by_key(|(_, x)| x.numel()).map_or(0, |(i, _)| i);
-            return Err(failure(worst, inputs[worst].shape(), None, a, numeric, opts));
+            let worst = inputs
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, x)| x.numel())
+                .map_or(0, |(i, _)| i);
+            return Err(failure(
+                worst,
+                inputs[worst].shape(),
+                None,
+                a,
+                numeric,
+                opts,
+            ));
         }
     }
     Ok(())
 }
 
-fn failure(input: usize, shape: &Shape, index: Option<usize>, analytic: f64, numeric: f64, opts: &GradCheckOptions) -> Error {
+fn failure(
+    input: usize,
+    shape: &Shape,
+    index: Option<usize>,
+    analytic: f64,
+    numeric: f64,
+    opts: &GradCheckOptions,
+) -> Error {
     let position = index.map_or_else(Vec::new, |k| unravel(k, shape));
     Error::GradCheck(Box::new(GradCheckFailure {
         input,
@@ -327,18 +464,26 @@ mod tests {
             &[x],
         )
         .unwrap_err();
-        let Error::GradCheck(f) = err else { panic!("{err}") };
+        let Error::GradCheck(f) = err else {
+            panic!("{err}")
+        };
         assert_eq!(f.index, Some(0));
         assert_eq!(f.position, vec![0, 0]);
         assert!(f.analytic.abs() < 1e-12 && f.numeric.abs() > 0.01, "{f}");
-        assert!(f.to_string().starts_with("gradcheck: input 0 (shape [2, 2]), element 0 at [0, 0]"), "{f}");
+        assert!(
+            f.to_string()
+                .starts_with("gradcheck: input 0 (shape [2, 2]), element 0 at [0, 0]"),
+            "{f}"
+        );
     }
 
     #[test]
     fn directional_check_catches_a_wrong_gradient_on_large_inputs() {
         let x = Tensor::<f64>::linspace(0.1, 1.0, 1000).unwrap();
         let err = gradcheck(|xs| &xs[0] * &xs[0].detach(), &[x]).unwrap_err();
-        let Error::GradCheck(f) = err else { panic!("{err}") };
+        let Error::GradCheck(f) = err else {
+            panic!("{err}")
+        };
         assert_eq!(f.index, None);
     }
 

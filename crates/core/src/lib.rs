@@ -42,9 +42,9 @@
 //!
 //! ## Checking gradients
 //!
-//! [`gradcheck`] compares the gradients of any closure of `f64` tensors with
+//! [`gradcheck()`] compares the gradients of any closure of `f64` tensors with
 //! central finite differences, reducing the output with a random cotangent. The
-//! `proptest` feature adds [`strategies`] for shapes, broadcastable pairs and
+//! `proptest` feature adds the `strategies` module for shapes, broadcastable pairs and
 //! value domains away from kinks.
 //!
 //! ## Errors and panics
@@ -55,14 +55,17 @@
 //!
 //! ## Features
 //!
-//! - `proptest`: the public [`strategies`] module.
+//! - `proptest`: the public `strategies` module (proptest strategies for
+//!   shapes, broadcastable pairs, value domains away from kinks, unique values).
 
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 mod autograd;
+mod dump;
 mod element;
 mod error;
 pub mod gradcheck;
+mod higher;
 pub mod kernels;
 mod ops;
 mod shape;
@@ -76,7 +79,11 @@ mod testing;
 pub use autograd::{BackwardOptions, Gradients};
 pub use element::Float;
 pub use error::{Error, Result};
-pub use gradcheck::{GradCheckFailure, GradCheckOptions, gradcheck, gradcheck_with};
+pub use gradcheck::{
+    GradCheckFailure, GradCheckOptions, gradcheck, gradcheck_with, gradgradcheck,
+    gradgradcheck_with,
+};
+pub use higher::{grad, hessian, hvp, jacobian};
 pub use shape::Shape;
 pub use tape::{Backward, Grads, LeafId, is_grad_enabled, no_grad};
 pub use tensor::Tensor;

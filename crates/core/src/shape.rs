@@ -217,10 +217,19 @@ impl Shape {
 
 /// The dimension `k` places from the right, or 1 past the rank (for broadcasting).
 fn dim_from_right(s: &Shape, k: usize) -> usize {
-    if k < s.rank() { s.0[s.rank() - 1 - k] } else { 1 }
+    if k < s.rank() {
+        s.0[s.rank() - 1 - k]
+    } else {
+        1
+    }
 }
 
-pub(crate) fn resolve_axis(op: &'static str, axis: isize, rank: usize, shape: &Shape) -> Result<usize> {
+pub(crate) fn resolve_axis(
+    op: &'static str,
+    axis: isize,
+    rank: usize,
+    shape: &Shape,
+) -> Result<usize> {
     let r = rank as isize;
     let a = if axis < 0 { axis + r } else { axis };
     if a < 0 || a >= r {
@@ -307,15 +316,24 @@ mod tests {
 
     #[test]
     fn broadcast_mismatch_names_both_shapes() {
-        let e = Shape::from([2, 3]).broadcast("add", &Shape::from([4])).unwrap_err();
-        assert_eq!(e.to_string(), "add: shapes cannot be broadcast together (lhs [2, 3], rhs [4])");
+        let e = Shape::from([2, 3])
+            .broadcast("add", &Shape::from([4]))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "add: shapes cannot be broadcast together (lhs [2, 3], rhs [4])"
+        );
     }
 
     #[test]
     fn broadcast_with_scalar_and_zero_size() {
-        let s = Shape::scalar().broadcast("add", &Shape::from([0, 3])).unwrap();
+        let s = Shape::scalar()
+            .broadcast("add", &Shape::from([0, 3]))
+            .unwrap();
         assert_eq!(s, Shape::from([0, 3]));
-        let s = Shape::from([1, 3]).broadcast("add", &Shape::from([0, 1])).unwrap();
+        let s = Shape::from([1, 3])
+            .broadcast("add", &Shape::from([0, 1]))
+            .unwrap();
         assert_eq!(s, Shape::from([0, 3]));
     }
 }

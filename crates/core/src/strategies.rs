@@ -75,7 +75,9 @@ pub fn broadcastable_pair() -> impl Strategy<Value = (Shape, Shape)> + Clone {
         let r = out.rank();
         let side = move |out: Shape| {
             (0..=r, proptest::collection::vec(any::<bool>(), r)).prop_map(move |(drop, ones)| {
-                let dims: Vec<usize> = (drop..r).map(|i| if ones[i] { 1 } else { out[i] }).collect();
+                let dims: Vec<usize> = (drop..r)
+                    .map(|i| if ones[i] { 1 } else { out[i] })
+                    .collect();
                 Shape::from(dims)
             })
         };
@@ -142,7 +144,11 @@ impl Domain {
     pub fn clamp_away(&self, mut v: f64) -> f64 {
         for &p in &self.avoid {
             if (v - p).abs() < self.margin {
-                v = if v >= p { p + self.margin } else { p - self.margin };
+                v = if v >= p {
+                    p + self.margin
+                } else {
+                    p - self.margin
+                };
             }
         }
         v
@@ -188,7 +194,10 @@ pub fn tensor(
 /// let t = wengert_core::strategies::tensor_of([2, 3].into(), 0.0..1.0).new_tree(&mut runner).unwrap().current();
 /// assert_eq!(t.dims(), &[2, 3]);
 /// ```
-pub fn tensor_of(shape: Shape, domain: impl Into<Domain>) -> impl Strategy<Value = Tensor<f64>> + Clone {
+pub fn tensor_of(
+    shape: Shape,
+    domain: impl Into<Domain>,
+) -> impl Strategy<Value = Tensor<f64>> + Clone {
     let domain = domain.into();
     let n = shape.numel();
     let range = domain.range.clone();
@@ -212,13 +221,20 @@ pub fn tensor_of(shape: Shape, domain: impl Into<Domain>) -> impl Strategy<Value
 /// v.sort_by(f64::total_cmp);
 /// assert!(v.windows(2).all(|w| w[1] - w[0] >= 0.05 - 1e-12));
 /// ```
-pub fn unique_values(shape: impl Strategy<Value = Shape> + Clone) -> impl Strategy<Value = Tensor<f64>> + Clone {
-    shape.prop_flat_map(|s| {
-        let n = s.numel();
-        (Just(s), Just((0..n).collect::<Vec<usize>>()).prop_shuffle(), -1.0f64..1.0)
-    })
-    .prop_map(|(s, perm, offset)| {
-        let v = perm.iter().map(|&p| offset + 0.1 * p as f64).collect();
-        Tensor::from_vec(v, s).expect("BUG: strategy length matches shape")
-    })
+pub fn unique_values(
+    shape: impl Strategy<Value = Shape> + Clone,
+) -> impl Strategy<Value = Tensor<f64>> + Clone {
+    shape
+        .prop_flat_map(|s| {
+            let n = s.numel();
+            (
+                Just(s),
+                Just((0..n).collect::<Vec<usize>>()).prop_shuffle(),
+                -1.0f64..1.0,
+            )
+        })
+        .prop_map(|(s, perm, offset)| {
+            let v = perm.iter().map(|&p| offset + 0.1 * p as f64).collect();
+            Tensor::from_vec(v, s).expect("BUG: strategy length matches shape")
+        })
 }

@@ -5,7 +5,7 @@
 //! 1. **Recording.** An op whose inputs include a tensor that requires a gradient
 //!    (a *leaf* made with [`Tensor::requires_grad`], or a value already recorded)
 //!    computes its value, then calls [`Tensor::from_op`]. That appends one
-//!    [`Entry`] to the tape: the op's [`Backward`] struct (its saved state) and
+//!    entry to the tape: the op's [`Backward`] struct (its saved state) and
 //!    the entry indices of its inputs. Values that depend only on constants or
 //!    frozen leaves, and everything computed under [`no_grad`], are not recorded.
 //! 2. **Replay.** [`Tensor::backward`] walks the entries from the output down to
@@ -86,6 +86,15 @@ pub trait Backward<T: Float>: Send + Sync {
     /// [`Error::Unsupported`](crate::Error::Unsupported) when this rule is itself
     /// the result of a backward pass that cannot be differentiated again.
     fn backward(&self, grad_out: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>>;
+
+    /// Returns false when [`backward`](Backward::backward) computes its
+    /// gradients outside the tape (raw loops over slices). A backward pass with
+    /// `create_graph` then records its gradients as values whose own backward is
+    /// [`Error::Unsupported`](crate::Error::Unsupported): a second derivative
+    /// through this op is an error, never a silent zero.
+    fn differentiable(&self) -> bool {
+        true
+    }
 }
 
 /// The identity of a leaf tensor: stable across tapes, unique in the process.
@@ -113,6 +122,8 @@ pub(crate) struct Entry<T> {
     pub(crate) mixed: bool,
     /// The name of the op, kept after `op` is freed (for dumps and errors).
     pub(crate) name: &'static str,
+    /// The recorded value, while some tensor still holds it (for dumps).
+    pub(crate) value: Weak<Vec<T>>,
 }
 
 pub(crate) struct TapeInner<T> {
@@ -264,10 +275,10 @@ fn with_saving<R>(f: impl FnOnce() -> R) -> R {
 
 fn current_tape<T: Float>() -> Arc<Tape<T>> {
     T::current_tape().with(|slot| {
-        if let Some(t) = slot.borrow().upgrade() {
-            if !t.lock().consumed {
-                return t;
-            }
+        if let Some(t) = slot.borrow().upgrade()
+            && !t.lock().consumed
+        {
+            return t;
         }
         let t = Arc::new(Tape::new());
         *slot.borrow_mut() = Arc::downgrade(&t);
@@ -313,7 +324,7 @@ impl<T: Float> Tensor<T> {
             .iter()
             .map(|t| match &t.node {
                 Node::Constant => None,
-                Node::Leaf(id) => Some(register_leaf(&mut inner, *id, t.shape())),
+                Node::Leaf(id) => Some(register_leaf(&mut inner, *id, t)),
                 Node::Recorded(r, i) => match r.upgrade() {
                     Some(a) if Arc::ptr_eq(&a, &tape) => Some(*i),
                     _ => {
@@ -331,13 +342,14 @@ impl<T: Float> Tensor<T> {
             leaf: None,
             mixed,
             name,
+            value: value.data_weak(),
         });
         drop(inner);
         value.with_node(Node::Recorded(TapeRef::Strong(tape), index))
     }
 }
 
-fn register_leaf<T>(inner: &mut TapeInner<T>, id: LeafId, shape: &Shape) -> usize {
+fn register_leaf<T: Float>(inner: &mut TapeInner<T>, id: LeafId, leaf: &Tensor<T>) -> usize {
     if let Some(&i) = inner.leaves.get(&id) {
         return i;
     }
@@ -345,11 +357,50 @@ fn register_leaf<T>(inner: &mut TapeInner<T>, id: LeafId, shape: &Shape) -> usiz
     inner.entries.push(Entry {
         op: None,
         inputs: SmallVec::new(),
-        shape: shape.clone(),
+        shape: leaf.shape().clone(),
         leaf: Some(id),
         mixed: false,
         name: "leaf",
+        value: leaf.data_weak(),
     });
     inner.leaves.insert(id, i);
     i
+}
+
+/// The backward of a gradient produced by a non-differentiable backward rule.
+struct UnsupportedBackward {
+    op: &'static str,
+}
+
+impl<T: Float> Backward<T> for UnsupportedBackward {
+    fn name(&self) -> &'static str {
+        self.op
+    }
+    fn backward(&self, _grad_out: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        Err(crate::Error::Unsupported { op: self.op })
+    }
+}
+
+/// Records `g`, a gradient computed off the tape by op `name`, as depending on
+/// that op's inputs through a backward that fails with `Unsupported`.
+pub(crate) fn record_unsupported<T: Float>(
+    tape: &Arc<Tape<T>>,
+    g: &Tensor<T>,
+    inputs: &[Option<usize>],
+    name: &'static str,
+) -> Tensor<T> {
+    let mut inner = tape.lock();
+    let index = inner.entries.len();
+    inner.entries.push(Entry {
+        op: Some(Arc::new(UnsupportedBackward { op: name })),
+        inputs: inputs.iter().copied().collect(),
+        shape: g.shape().clone(),
+        leaf: None,
+        mixed: false,
+        name,
+        value: g.data_weak(),
+    });
+    drop(inner);
+    g.detach()
+        .with_node(Node::Recorded(TapeRef::Strong(tape.clone()), index))
 }

@@ -46,12 +46,20 @@ impl<T: Float> Tensor<T> {
     /// Builds an untracked tensor from data whose length is already known to
     /// match the (checked) shape.
     pub(crate) fn from_parts(data: Vec<T>, shape: Shape) -> Self {
-        debug_assert_eq!(data.len(), shape.numel(), "BUG: length of data for shape {shape}");
+        debug_assert_eq!(
+            data.len(),
+            shape.numel(),
+            "BUG: length of data for shape {shape}"
+        );
         Tensor {
             data: Arc::new(data),
             shape,
             node: Node::Constant,
         }
+    }
+
+    pub(crate) fn data_weak(&self) -> std::sync::Weak<Vec<T>> {
+        Arc::downgrade(&self.data)
     }
 
     pub(crate) fn with_node(mut self, node: Node<T>) -> Self {
@@ -232,7 +240,9 @@ impl<T: Float> Tensor<T> {
         if d == 0.0 || !d.is_finite() || !s.is_finite() || !e.is_finite() {
             return Err(Error::InvalidArgument {
                 op: "arange",
-                what: format!("needs finite bounds and a finite non-zero step (start {s}, end {e}, step {d})"),
+                what: format!(
+                    "needs finite bounds and a finite non-zero step (start {s}, end {e}, step {d})"
+                ),
             });
         }
         let count = ((e - s) / d).ceil().max(0.0);
@@ -274,7 +284,13 @@ impl<T: Float> Tensor<T> {
                 let step = (e - s) / (n - 1) as f64;
                 // The last value is exactly `end`, not start + (n-1)*step.
                 (0..n)
-                    .map(|i| if i + 1 == n { end } else { T::from_f64(s + step * i as f64) })
+                    .map(|i| {
+                        if i + 1 == n {
+                            end
+                        } else {
+                            T::from_f64(s + step * i as f64)
+                        }
+                    })
                     .collect()
             }
         };
@@ -320,11 +336,18 @@ impl<T: Float> Tensor<T> {
     /// let mean = t.mean().item();
     /// assert!(mean.abs() < 0.02);
     /// ```
-    pub fn randn<R: Rng + ?Sized>(shape: impl Into<Shape>, mean: T, std: T, rng: &mut R) -> Result<Self> {
+    pub fn randn<R: Rng + ?Sized>(
+        shape: impl Into<Shape>,
+        mean: T,
+        std: T,
+        rng: &mut R,
+    ) -> Result<Self> {
         let shape = shape.into();
         let n = shape.checked_numel("randn")?;
         let (m, s) = (mean.to_f64(), std.to_f64());
-        let dist = Normal::new(m, s).ok().filter(|_| m.is_finite() && s.is_finite() && s >= 0.0);
+        let dist = Normal::new(m, s)
+            .ok()
+            .filter(|_| m.is_finite() && s.is_finite() && s >= 0.0);
         let Some(dist) = dist else {
             return Err(Error::InvalidArgument {
                 op: "randn",
@@ -351,11 +374,18 @@ impl<T: Float> Tensor<T> {
     /// let t = wengert_core::Tensor::<f64>::rand_uniform([100], -1.0, 1.0, &mut rng).unwrap();
     /// assert!(t.to_vec().iter().all(|v| (-1.0..1.0).contains(v)));
     /// ```
-    pub fn rand_uniform<R: Rng + ?Sized>(shape: impl Into<Shape>, low: T, high: T, rng: &mut R) -> Result<Self> {
+    pub fn rand_uniform<R: Rng + ?Sized>(
+        shape: impl Into<Shape>,
+        low: T,
+        high: T,
+        rng: &mut R,
+    ) -> Result<Self> {
         let shape = shape.into();
         let n = shape.checked_numel("rand_uniform")?;
         let (lo, hi) = (low.to_f64(), high.to_f64());
-        let dist = Uniform::new(lo, hi).ok().filter(|_| lo.is_finite() && hi.is_finite());
+        let dist = Uniform::new(lo, hi)
+            .ok()
+            .filter(|_| lo.is_finite() && hi.is_finite());
         let Some(dist) = dist else {
             return Err(Error::InvalidArgument {
                 op: "rand_uniform",
@@ -506,7 +536,11 @@ impl<T: Float> Tensor<T> {
     /// assert!(!(&w * 2.0).is_tracked());
     /// ```
     pub fn set_requires_grad(&mut self, on: bool) {
-        self.node = if on { Node::Leaf(LeafId::fresh()) } else { Node::Constant };
+        self.node = if on {
+            Node::Leaf(LeafId::fresh())
+        } else {
+            Node::Constant
+        };
     }
 
     /// Returns true when gradients flow through this tensor: it is a leaf that
@@ -607,7 +641,10 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(t.to_vec(), vec![3.0, 3.0]);
     /// ```
     pub fn map(&self, f: impl Fn(T) -> T) -> Self {
-        Self::from_parts(self.data.iter().map(|&v| f(v)).collect(), self.shape.clone())
+        Self::from_parts(
+            self.data.iter().map(|&v| f(v)).collect(),
+            self.shape.clone(),
+        )
     }
 
     /// Returns a tensor with the same data and a new shape of equal element count,
@@ -678,7 +715,10 @@ mod tests {
     fn constructors_validate_their_arguments() {
         assert!(Tensor::<f32>::arange(0.0, 1.0, 0.0).is_err());
         assert!(Tensor::<f32>::arange(0.0, f32::INFINITY, 1.0).is_err());
-        assert_eq!(Tensor::<f32>::arange(3.0, 0.0, -1.0).unwrap().to_vec(), vec![3.0, 2.0, 1.0]);
+        assert_eq!(
+            Tensor::<f32>::arange(3.0, 0.0, -1.0).unwrap().to_vec(),
+            vec![3.0, 2.0, 1.0]
+        );
         assert_eq!(Tensor::<f32>::arange(1.0, 0.0, 1.0).unwrap().numel(), 0);
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
         assert!(Tensor::<f32>::randn([2], 0.0, -1.0, &mut rng).is_err());

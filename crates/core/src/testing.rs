@@ -12,7 +12,10 @@ use crate::{BackwardOptions, Float, Tensor, gradcheck};
 macro_rules! check_grads {
     ([$($x:expr),+ $(,)?], |$($a:ident),+| $body:expr) => {
         $crate::testing::check_both(
-            &[$($x.clone()),+],
+            &{
+                let inputs: Vec<$crate::Tensor<f64>> = vec![$($x.clone()),+];
+                inputs
+            },
             |xs: &[$crate::Tensor<f64>]| {
                 let [$($a),+] = xs else { unreachable!("arity") };
                 $body
@@ -31,7 +34,8 @@ pub(crate) fn check_both(
     f64f: impl Fn(&[Tensor<f64>]) -> Tensor<f64>,
     f32f: impl Fn(&[Tensor<f32>]) -> Tensor<f32>,
 ) -> Result<(), TestCaseError> {
-    gradcheck(&f64f, inputs).map_err(|e| TestCaseError::fail(format!("{e}\ninputs: {inputs:?}")))?;
+    gradcheck(&f64f, inputs)
+        .map_err(|e| TestCaseError::fail(format!("{e}\ninputs: {inputs:?}")))?;
     let x32: Vec<Tensor<f32>> = inputs.iter().map(to_f32).collect();
     let (y64, g64) = value_and_grads(&f64f, inputs);
     let (y32, g32) = value_and_grads(&f32f, &x32);
@@ -43,16 +47,31 @@ pub(crate) fn check_both(
 }
 
 pub(crate) fn to_f32(t: &Tensor<f64>) -> Tensor<f32> {
-    Tensor::from_vec(t.as_slice().iter().map(|&v| v as f32).collect(), t.shape().clone()).unwrap()
+    Tensor::from_vec(
+        t.as_slice().iter().map(|&v| v as f32).collect(),
+        t.shape().clone(),
+    )
+    .unwrap()
 }
 
 /// The value and the gradients of `<f(x), v>` for a fixed cotangent pattern.
-fn value_and_grads<T: Float>(f: &impl Fn(&[Tensor<T>]) -> Tensor<T>, xs: &[Tensor<T>]) -> (Vec<f64>, Vec<Vec<f64>>) {
+fn value_and_grads<T: Float>(
+    f: &impl Fn(&[Tensor<T>]) -> Tensor<T>,
+    xs: &[Tensor<T>],
+) -> (Vec<f64>, Vec<Vec<f64>>) {
     let leaves: Vec<Tensor<T>> = xs.iter().map(|t| t.detach().requires_grad()).collect();
     let y = f(&leaves);
     let n = y.numel();
-    let seed = Tensor::from_vec((0..n).map(|k| T::from_f64(((k * 7 + 3) % 11) as f64 / 11.0 - 0.45)).collect(), y.shape().clone()).unwrap();
-    let grads = y.backward_with(Some(&seed), BackwardOptions::default()).ok();
+    let seed = Tensor::from_vec(
+        (0..n)
+            .map(|k| T::from_f64(((k * 7 + 3) % 11) as f64 / 11.0 - 0.45))
+            .collect(),
+        y.shape().clone(),
+    )
+    .unwrap();
+    let grads = y
+        .backward_with(Some(&seed), BackwardOptions::default())
+        .ok();
     let g = leaves
         .iter()
         .map(|l| match grads.as_ref().and_then(|g| g.get(l)) {
@@ -67,7 +86,9 @@ fn agree(what: &str, a: &[f64], b: &[f64]) -> Result<(), TestCaseError> {
     for (k, (x, y)) in a.iter().zip(b).enumerate() {
         let ok = (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= 1e-4 * x.abs().max(1.0);
         if !ok {
-            return Err(TestCaseError::fail(format!("f32 disagrees with f64 in {what} at element {k}: {y} vs {x}")));
+            return Err(TestCaseError::fail(format!(
+                "f32 disagrees with f64 in {what} at element {k}: {y} vs {x}"
+            )));
         }
     }
     Ok(())

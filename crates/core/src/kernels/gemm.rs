@@ -12,7 +12,14 @@
 pub trait Gemm: Sized {
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
-    fn gemm_raw(m: usize, k: usize, n: usize, a: MatRef<'_, Self>, b: MatRef<'_, Self>, c: &mut [Self]);
+    fn gemm_raw(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: MatRef<'_, Self>,
+        b: MatRef<'_, Self>,
+        c: &mut [Self],
+    );
 }
 
 /// A read-only matrix view: a slice, an offset, and element strides.
@@ -38,9 +45,14 @@ impl<T> MatRef<'_, T> {
         }
         let last = (rows - 1)
             .checked_mul(self.row_stride)
-            .and_then(|r| (cols - 1).checked_mul(self.col_stride).and_then(|c| r.checked_add(c)))
+            .and_then(|r| {
+                (cols - 1)
+                    .checked_mul(self.col_stride)
+                    .and_then(|c| r.checked_add(c))
+            })
             .and_then(|rc| rc.checked_add(self.offset));
-        let strides_fit = self.row_stride <= isize::MAX as usize && self.col_stride <= isize::MAX as usize;
+        let strides_fit =
+            self.row_stride <= isize::MAX as usize && self.col_stride <= isize::MAX as usize;
         matches!(last, Some(l) if l < self.data.len()) && strides_fit
     }
 }
@@ -48,8 +60,18 @@ impl<T> MatRef<'_, T> {
 macro_rules! impl_gemm {
     ($t:ty, $f:path) => {
         impl Gemm for $t {
-            fn gemm_raw(m: usize, k: usize, n: usize, a: MatRef<'_, $t>, b: MatRef<'_, $t>, c: &mut [$t]) {
-                assert!(a.covers(m, k), "BUG: gemm lhs view out of bounds ({m}x{k}, {a:?})");
+            fn gemm_raw(
+                m: usize,
+                k: usize,
+                n: usize,
+                a: MatRef<'_, $t>,
+                b: MatRef<'_, $t>,
+                c: &mut [$t],
+            ) {
+                assert!(
+                    a.covers(m, k),
+                    "BUG: gemm lhs view out of bounds ({m}x{k}, {a:?})"
+                );
                 assert!(b.covers(k, n), "BUG: gemm rhs view out of bounds ({k}x{n})");
                 assert_eq!(c.len(), m * n, "BUG: gemm output length");
                 if m == 0 || n == 0 {
@@ -114,7 +136,9 @@ mod tests {
     fn gemm_matches_naive_loops_at_awkward_sizes_and_every_transpose() {
         let mut seed = 1u64;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((seed >> 33) as f64 / (1u64 << 31) as f64) - 0.5
         };
         for m in 0..=12 {
@@ -125,32 +149,70 @@ mod tests {
                         let bd: Vec<f64> = (0..k * n + 1).map(|_| next()).collect();
                         // Stored transposed when t: k x m instead of m x k.
                         let a = if ta {
-                            MatRef { data: &ad, offset: 1, row_stride: 1, col_stride: m }
+                            MatRef {
+                                data: &ad,
+                                offset: 1,
+                                row_stride: 1,
+                                col_stride: m,
+                            }
                         } else {
-                            MatRef { data: &ad, offset: 1, row_stride: k, col_stride: 1 }
+                            MatRef {
+                                data: &ad,
+                                offset: 1,
+                                row_stride: k,
+                                col_stride: 1,
+                            }
                         };
                         let b = if tb {
-                            MatRef { data: &bd, offset: 1, row_stride: 1, col_stride: k }
+                            MatRef {
+                                data: &bd,
+                                offset: 1,
+                                row_stride: 1,
+                                col_stride: k,
+                            }
                         } else {
-                            MatRef { data: &bd, offset: 1, row_stride: n, col_stride: 1 }
+                            MatRef {
+                                data: &bd,
+                                offset: 1,
+                                row_stride: n,
+                                col_stride: 1,
+                            }
                         };
                         let mut c = vec![f64::NAN; m * n];
                         f64::gemm_raw(m, k, n, a, b, &mut c);
                         let want = naive(m, k, n, a, b);
                         for (x, y) in c.iter().zip(&want) {
-                            assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()), "m{m} k{k} n{n} ta{ta} tb{tb}: {x} vs {y}");
+                            assert!(
+                                (x - y).abs() <= 1e-12 * (1.0 + y.abs()),
+                                "m{m} k{k} n{n} ta{ta} tb{tb}: {x} vs {y}"
+                            );
                         }
                         let a32: Vec<f32> = ad.iter().map(|&v| v as f32).collect();
                         let b32: Vec<f32> = bd.iter().map(|&v| v as f32).collect();
                         let mut c32 = vec![f32::NAN; m * n];
                         f32::gemm_raw(
-                            m, k, n,
-                            MatRef { data: &a32, offset: a.offset, row_stride: a.row_stride, col_stride: a.col_stride },
-                            MatRef { data: &b32, offset: b.offset, row_stride: b.row_stride, col_stride: b.col_stride },
+                            m,
+                            k,
+                            n,
+                            MatRef {
+                                data: &a32,
+                                offset: a.offset,
+                                row_stride: a.row_stride,
+                                col_stride: a.col_stride,
+                            },
+                            MatRef {
+                                data: &b32,
+                                offset: b.offset,
+                                row_stride: b.row_stride,
+                                col_stride: b.col_stride,
+                            },
                             &mut c32,
                         );
                         for (x, y) in c32.iter().zip(&want) {
-                            assert!((*x as f64 - y).abs() <= 1e-5 * (1.0 + y.abs()), "f32 m{m} k{k} n{n}");
+                            assert!(
+                                (*x as f64 - y).abs() <= 1e-5 * (1.0 + y.abs()),
+                                "f32 m{m} k{k} n{n}"
+                            );
                         }
                     }
                 }
@@ -164,7 +226,23 @@ mod tests {
         let a = [1.0f32; 3];
         let b = [1.0f32; 4];
         let mut c = [0.0f32; 4];
-        f32::gemm_raw(2, 2, 2, MatRef { data: &a, offset: 0, row_stride: 2, col_stride: 1 },
-            MatRef { data: &b, offset: 0, row_stride: 2, col_stride: 1 }, &mut c);
+        f32::gemm_raw(
+            2,
+            2,
+            2,
+            MatRef {
+                data: &a,
+                offset: 0,
+                row_stride: 2,
+                col_stride: 1,
+            },
+            MatRef {
+                data: &b,
+                offset: 0,
+                row_stride: 2,
+                col_stride: 1,
+            },
+            &mut c,
+        );
     }
 }

@@ -16,7 +16,8 @@ pub fn sum_f64<T: Float>(x: &[T]) -> f64 {
                 acc[l] += c[l].to_f64();
             }
         }
-        let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        let mut s =
+            ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
         for v in rest {
             s += v.to_f64();
         }

@@ -30,7 +30,6 @@ pub(crate) fn broadcast_value<T: Float>(
     Ok(Tensor::from_parts(v, out))
 }
 
-
 impl<T: Float> Tensor<T> {
     /// Returns `self + rhs` with broadcasting.
     ///
@@ -277,7 +276,10 @@ mod tests {
         let b = Tensor::<f32>::zeros([4]);
         let e = a.try_mul(&b).unwrap_err();
         assert!(matches!(e, Error::BroadcastMismatch { op: "mul", .. }));
-        assert_eq!(e.to_string(), "mul: shapes cannot be broadcast together (lhs [2, 3], rhs [4])");
+        assert_eq!(
+            e.to_string(),
+            "mul: shapes cannot be broadcast together (lhs [2, 3], rhs [4])"
+        );
     }
 
     #[test]
@@ -302,7 +304,9 @@ mod tests {
 
     #[test]
     fn golden_values_hand_derived() {
-        let a = Tensor::from_vec(vec![3.0f64, -2.0], [2]).unwrap().requires_grad();
+        let a = Tensor::from_vec(vec![3.0f64, -2.0], [2])
+            .unwrap()
+            .requires_grad();
         let b = Tensor::from_vec(vec![4.0f64], [1]).unwrap().requires_grad();
         // L = Σ a*b/ (a - b)... keep it simple: L = Σ (a * b) / b + a - b
         let l = (&(&(&a * &b) / &b) + &(&a - &b)).sum();
@@ -334,7 +338,12 @@ mod tests {
     }
 
     /// Two tensors of the given shapes; `b` is kept at least `margin` from 0.
-    fn pair(sa: &crate::Shape, sb: &crate::Shape, seed: u64, margin: f64) -> (Tensor<f64>, Tensor<f64>) {
+    fn pair(
+        sa: &crate::Shape,
+        sb: &crate::Shape,
+        seed: u64,
+        margin: f64,
+    ) -> (Tensor<f64>, Tensor<f64>) {
         use rand::SeedableRng;
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let a = Tensor::rand_uniform(sa.clone(), -2.0, 2.0, &mut rng).unwrap();

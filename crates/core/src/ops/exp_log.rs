@@ -71,18 +71,23 @@ impl<T: Float> Backward<T> for LogBackward<T> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::*;
     use crate::Tensor;
+    use crate::testing::*;
 
     #[test]
     fn exp_log_golden_values() {
         // Hand-derived: exp(ln 2) = 2, d/dx exp at ln 2 = 2, d/dx log at 4 = 1/4.
-        let x = Tensor::from_vec(vec![2.0f64.ln()], [1]).unwrap().requires_grad();
+        let x = Tensor::from_vec(vec![2.0f64.ln()], [1])
+            .unwrap()
+            .requires_grad();
         let y = x.exp();
         assert!((y.item() - 2.0).abs() < 1e-15);
         assert!((y.sum().backward().unwrap().get(&x).unwrap().item() - 2.0).abs() < 1e-15);
         let x = Tensor::from_vec(vec![4.0f64], [1]).unwrap().requires_grad();
-        assert_eq!(x.log().sum().backward().unwrap().get(&x).unwrap().item(), 0.25);
+        assert_eq!(
+            x.log().sum().backward().unwrap().get(&x).unwrap().item(),
+            0.25
+        );
     }
 
     #[test]
@@ -90,7 +95,10 @@ mod tests {
         let x = Tensor::from_vec(vec![0.0f64], [1]).unwrap().requires_grad();
         let y = x.log();
         assert_eq!(y.item(), f64::NEG_INFINITY);
-        assert_eq!(y.sum().backward().unwrap().get(&x).unwrap().item(), f64::INFINITY);
+        assert_eq!(
+            y.sum().backward().unwrap().get(&x).unwrap().item(),
+            f64::INFINITY
+        );
     }
 
     proptest! {

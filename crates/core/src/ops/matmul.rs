@@ -80,7 +80,11 @@ impl<T: Float> Tensor<T> {
     /// ```
     pub fn try_matmul_t(&self, rhs: &Tensor<T>, lhs_t: bool, rhs_t: bool) -> Result<Tensor<T>> {
         if self.rank() == 0 || rhs.rank() == 0 {
-            let shape = if self.rank() == 0 { self.shape() } else { rhs.shape() };
+            let shape = if self.rank() == 0 {
+                self.shape()
+            } else {
+                rhs.shape()
+            };
             return Err(Error::RankMismatch {
                 op: "matmul",
                 expected: "rank 1 or more",
@@ -90,13 +94,23 @@ impl<T: Float> Tensor<T> {
         // NumPy's 1-D rules, by reshaping around a 2-D product (a vector has no
         // transpose: its flag is ignored).
         if self.rank() == 1 || rhs.rank() == 1 {
-            let a = if self.rank() == 1 { self.reshape([1, self.numel()]) } else { self.clone() };
-            let b = if rhs.rank() == 1 { rhs.reshape([rhs.numel(), 1]) } else { rhs.clone() };
+            let a = if self.rank() == 1 {
+                self.reshape([1, self.numel()])
+            } else {
+                self.clone()
+            };
+            let b = if rhs.rank() == 1 {
+                rhs.reshape([rhs.numel(), 1])
+            } else {
+                rhs.clone()
+            };
             let (at, bt) = (lhs_t && self.rank() > 1, rhs_t && rhs.rank() > 1);
-            let y = a.try_matmul_t(&b, at, bt).map_err(|_| Error::MatmulMismatch {
-                lhs: self.shape().clone(),
-                rhs: rhs.shape().clone(),
-            })?;
+            let y = a
+                .try_matmul_t(&b, at, bt)
+                .map_err(|_| Error::MatmulMismatch {
+                    lhs: self.shape().clone(),
+                    rhs: rhs.shape().clone(),
+                })?;
             let mut dims = y.dims().to_vec();
             let r = dims.len();
             match (self.rank() == 1, rhs.rank() == 1) {
@@ -159,19 +173,39 @@ impl Plan {
             rhs: b.clone(),
         };
         let (ra, rb) = (a.rank(), b.rank());
-        let (m, ka) = if lhs_t { (a[ra - 1], a[ra - 2]) } else { (a[ra - 2], a[ra - 1]) };
-        let (kb, n) = if rhs_t { (b[rb - 1], b[rb - 2]) } else { (b[rb - 2], b[rb - 1]) };
+        let (m, ka) = if lhs_t {
+            (a[ra - 1], a[ra - 2])
+        } else {
+            (a[ra - 2], a[ra - 1])
+        };
+        let (kb, n) = if rhs_t {
+            (b[rb - 1], b[rb - 2])
+        } else {
+            (b[rb - 2], b[rb - 1])
+        };
         if ka != kb {
             return Err(mismatch());
         }
         let a_batch = Shape::from(&a.dims()[..ra - 2]);
         let b_batch = Shape::from(&b.dims()[..rb - 2]);
-        let batch = a_batch.broadcast("matmul", &b_batch).map_err(|_| mismatch())?;
+        let batch = a_batch
+            .broadcast("matmul", &b_batch)
+            .map_err(|_| mismatch())?;
         let mut out = batch.dims().to_vec();
         out.extend([m, n]);
         let out = Shape::from(out);
         out.checked_numel("matmul")?;
-        Ok(Plan { m, k: ka, n, lhs_t, rhs_t, a_batch, b_batch, batch, out })
+        Ok(Plan {
+            m,
+            k: ka,
+            n,
+            lhs_t,
+            rhs_t,
+            a_batch,
+            b_batch,
+            batch,
+            out,
+        })
     }
 
     fn run<T: Float>(&self, a: &[T], b: &[T]) -> Tensor<T> {
@@ -184,13 +218,31 @@ impl Plan {
         // its row and column strides swapped.
         let (ars, acs) = if self.lhs_t { (1, m) } else { (k, 1) };
         let (brs, bcs) = if self.rhs_t { (1, k) } else { (n, 1) };
-        let sa: Vec<usize> = broadcast_strides(&self.a_batch, &self.batch).iter().map(|s| s * m * k).collect();
-        let sb: Vec<usize> = broadcast_strides(&self.b_batch, &self.batch).iter().map(|s| s * k * n).collect();
+        let sa: Vec<usize> = broadcast_strides(&self.a_batch, &self.batch)
+            .iter()
+            .map(|s| s * m * k)
+            .collect();
+        let sb: Vec<usize> = broadcast_strides(&self.b_batch, &self.batch)
+            .iter()
+            .map(|s| s * k * n)
+            .collect();
         let mut chunks = c.chunks_mut(m * n);
         for_each_offset2(&self.batch, &sa, &sb, |oa, ob| {
-            let out = chunks.next().expect("BUG: one output matrix per batch index");
-            let lhs = MatRef { data: a, offset: oa, row_stride: ars, col_stride: acs };
-            let rhs = MatRef { data: b, offset: ob, row_stride: brs, col_stride: bcs };
+            let out = chunks
+                .next()
+                .expect("BUG: one output matrix per batch index");
+            let lhs = MatRef {
+                data: a,
+                offset: oa,
+                row_stride: ars,
+                col_stride: acs,
+            };
+            let rhs = MatRef {
+                data: b,
+                offset: ob,
+                row_stride: brs,
+                col_stride: bcs,
+            };
             T::gemm_raw(m, k, n, lhs, rhs, out);
         });
         Tensor::from_parts(c, self.out.clone())
@@ -212,11 +264,19 @@ impl<T: Float> Backward<T> for MatmulBackward<T> {
     fn backward(&self, grad_out: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
         let (a, b, g) = (&self.lhs, &self.rhs, grad_out);
         let grad_lhs = needs[0].then(|| {
-            let full = if self.lhs_t { b.matmul_t(g, self.rhs_t, true) } else { g.matmul_t(b, false, !self.rhs_t) };
+            let full = if self.lhs_t {
+                b.matmul_t(g, self.rhs_t, true)
+            } else {
+                g.matmul_t(b, false, !self.rhs_t)
+            };
             full.sum_to(a.shape())
         });
         let grad_rhs = needs[1].then(|| {
-            let full = if self.rhs_t { g.matmul_t(a, true, self.lhs_t) } else { a.matmul_t(g, !self.lhs_t, false) };
+            let full = if self.rhs_t {
+                g.matmul_t(a, true, self.lhs_t)
+            } else {
+                a.matmul_t(g, !self.lhs_t, false)
+            };
             full.sum_to(b.shape())
         });
         Ok(smallvec![grad_lhs, grad_rhs])
@@ -232,7 +292,9 @@ mod tests {
     fn naive(a: &Tensor<f64>, b: &Tensor<f64>) -> Vec<f64> {
         let (ra, rb) = (a.rank(), b.rank());
         let (m, k, n) = (a.dims()[ra - 2], a.dims()[ra - 1], b.dims()[rb - 1]);
-        let batch = Shape::from(&a.dims()[..ra - 2]).broadcast("t", &Shape::from(&b.dims()[..rb - 2])).unwrap();
+        let batch = Shape::from(&a.dims()[..ra - 2])
+            .broadcast("t", &Shape::from(&b.dims()[..rb - 2]))
+            .unwrap();
         let a_full = a.broadcast_to(Shape::from([batch.dims(), &[m, k]].concat()));
         let b_full = b.broadcast_to(Shape::from([batch.dims(), &[k, n]].concat()));
         let (ad, bd) = (a_full.as_slice(), b_full.as_slice());
@@ -241,7 +303,8 @@ mod tests {
             for i in 0..m {
                 for j in 0..n {
                     for p in 0..k {
-                        out[z * m * n + i * n + j] += ad[z * m * k + i * k + p] * bd[z * k * n + p * n + j];
+                        out[z * m * n + i * n + j] +=
+                            ad[z * m * k + i * k + p] * bd[z * k * n + p * n + j];
                     }
                 }
             }
@@ -251,11 +314,20 @@ mod tests {
 
     #[test]
     fn matmul_mismatch_names_both_shapes() {
-        let e = Tensor::<f32>::zeros([2, 3]).try_matmul(&Tensor::zeros([4, 5])).unwrap_err();
-        assert_eq!(e.to_string(), "matmul: inner dimensions differ (lhs [2, 3], rhs [4, 5])");
-        let e = Tensor::<f32>::zeros([2, 2, 3]).try_matmul(&Tensor::zeros([3, 3, 5])).unwrap_err();
+        let e = Tensor::<f32>::zeros([2, 3])
+            .try_matmul(&Tensor::zeros([4, 5]))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "matmul: inner dimensions differ (lhs [2, 3], rhs [4, 5])"
+        );
+        let e = Tensor::<f32>::zeros([2, 2, 3])
+            .try_matmul(&Tensor::zeros([3, 3, 5]))
+            .unwrap_err();
         assert!(matches!(e, Error::MatmulMismatch { .. }));
-        let e = Tensor::<f32>::scalar(1.0).try_matmul(&Tensor::zeros([3])).unwrap_err();
+        let e = Tensor::<f32>::scalar(1.0)
+            .try_matmul(&Tensor::zeros([3]))
+            .unwrap_err();
         assert!(matches!(e, Error::RankMismatch { .. }));
     }
 

@@ -85,13 +85,16 @@ impl<T: Float> Backward<T> for ReshapeBackward {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::*;
     use crate::Tensor;
+    use crate::testing::*;
 
     #[test]
     fn reshape_shares_storage() {
         let x = Tensor::<f32>::ones([4, 4]);
-        assert!(std::ptr::eq(x.as_slice().as_ptr(), x.reshape([16]).as_slice().as_ptr()));
+        assert!(std::ptr::eq(
+            x.as_slice().as_ptr(),
+            x.reshape([16]).as_slice().as_ptr()
+        ));
     }
 
     proptest! {

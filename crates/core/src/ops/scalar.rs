@@ -59,7 +59,10 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(x.rdiv_scalar(1.0).to_vec(), vec![0.25]);
     /// ```
     pub fn rdiv_scalar(&self, s: T) -> Tensor<T> {
-        Tensor::from_op(self.map(|v| s / v), &[self], || RdivScalarBackward { x: self.clone(), s })
+        Tensor::from_op(self.map(|v| s / v), &[self], || RdivScalarBackward {
+            x: self.clone(),
+            s,
+        })
     }
 
     /// Returns `-x` element-wise.
@@ -121,8 +124,8 @@ impl<T: Float> Backward<T> for RdivScalarBackward<T> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::*;
     use crate::Tensor;
+    use crate::testing::*;
 
     #[test]
     fn scalar_ops_golden_values() {

@@ -100,7 +100,11 @@ impl<T: Float> Tensor<T> {
             shape = shape.reduced(ax, true);
         }
         let kept = shape;
-        let out = if keepdim { kept.clone() } else { dropped_shape(self.shape(), &axes) };
+        let out = if keepdim {
+            kept.clone()
+        } else {
+            dropped_shape(self.shape(), &axes)
+        };
         let y = Tensor::from_parts(data, out);
         Ok(Tensor::from_op(y, &[self], || SumBackward {
             input: self.shape().clone(),
@@ -150,7 +154,13 @@ impl<T: Float> Tensor<T> {
             lhs: self.shape().clone(),
             rhs: to.clone(),
         };
-        if self.shape().broadcast("broadcast_to", &to).map_err(|_| mismatch())? != to || self.rank() > to.rank() {
+        if self
+            .shape()
+            .broadcast("broadcast_to", &to)
+            .map_err(|_| mismatch())?
+            != to
+            || self.rank() > to.rank()
+        {
             return Err(mismatch());
         }
         to.checked_numel("broadcast_to")?;
@@ -203,7 +213,9 @@ impl<T: Float> Tensor<T> {
         if shape == self.shape() {
             return Ok(self.clone());
         }
-        let ok = shape.broadcast("sum_to", self.shape()).is_ok_and(|s| &s == self.shape());
+        let ok = shape
+            .broadcast("sum_to", self.shape())
+            .is_ok_and(|s| &s == self.shape());
         if !ok || shape.rank() > self.rank() {
             return Err(Error::BroadcastMismatch {
                 op: "sum_to",
@@ -252,7 +264,9 @@ impl<T: Float> Backward<T> for SumBackward {
         "sum"
     }
     fn backward(&self, grad_out: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
-        let g = grad_out.reshape(self.kept.clone()).broadcast_to(self.input.clone());
+        let g = grad_out
+            .reshape(self.kept.clone())
+            .broadcast_to(self.input.clone());
         Ok(smallvec![Some(g)])
     }
 }
@@ -295,9 +309,15 @@ mod tests {
     #[test]
     fn repeated_or_missing_axes_are_errors() {
         let x = Tensor::<f32>::zeros([2, 3]);
-        assert!(matches!(x.try_sum_axes(&[0, -2], false), Err(Error::InvalidArgument { .. })));
+        assert!(matches!(
+            x.try_sum_axes(&[0, -2], false),
+            Err(Error::InvalidArgument { .. })
+        ));
         let e = x.try_sum_axes(&[2], false).unwrap_err();
-        assert_eq!(e.to_string(), "sum: axis 2 is out of range for shape [2, 3]");
+        assert_eq!(
+            e.to_string(),
+            "sum: axis 2 is out of range for shape [2, 3]"
+        );
     }
 
     #[test]
@@ -305,7 +325,11 @@ mod tests {
         // <broadcast_to(x), y> = <x, sum_to(y)> for random x, y.
         use rand::SeedableRng;
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-        for (from, to) in [(vec![3], vec![2, 3]), (vec![2, 1, 4], vec![3, 2, 5, 4]), (vec![], vec![2, 2])] {
+        for (from, to) in [
+            (vec![3], vec![2, 3]),
+            (vec![2, 1, 4], vec![3, 2, 5, 4]),
+            (vec![], vec![2, 2]),
+        ] {
             let (from, to) = (Shape::from(from), Shape::from(to));
             let x = Tensor::<f64>::randn(from.clone(), 0.0, 1.0, &mut rng).unwrap();
             let y = Tensor::<f64>::randn(to.clone(), 0.0, 1.0, &mut rng).unwrap();

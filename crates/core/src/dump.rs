@@ -1,0 +1,175 @@
+//! Seeing the tape: a text dump of the Wengert list and a Graphviz DOT export.
+//!
+//! Each entry shows its index, the op, the entries it read, the shape of its
+//! value, and a summary of the value (min, max, mean, count of non-finite
+//! elements) while some tensor still holds that value; `(freed)` otherwise.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use crate::tape::{Node, Tape};
+use crate::{Float, Shape, Tensor};
+
+/// One entry of a tape as the dump shows it.
+struct Row {
+    index: usize,
+    name: &'static str,
+    leaf: bool,
+    inputs: Vec<Option<usize>>,
+    shape: Shape,
+    summary: Option<String>,
+}
+
+fn summarize<T: Float>(v: &[T]) -> String {
+    let finite: Vec<f64> = v
+        .iter()
+        .map(|x| x.to_f64())
+        .filter(|x| x.is_finite())
+        .collect();
+    let bad = v.len() - finite.len();
+    if finite.is_empty() {
+        return format!("no finite values, {bad} non-finite");
+    }
+    let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mean = finite.iter().sum::<f64>() / finite.len() as f64;
+    let mut s = format!("min {min:.4e} max {max:.4e} mean {mean:.4e}");
+    if bad > 0 {
+        let _ = write!(s, " NON-FINITE {bad}");
+    }
+    s
+}
+
+fn rows<T: Float>(tape: &Arc<Tape<T>>, upto: usize) -> Vec<Row> {
+    let inner = tape.lock();
+    inner.entries[..=upto.min(inner.entries.len().saturating_sub(1))]
+        .iter()
+        .enumerate()
+        .map(|(index, e)| Row {
+            index,
+            name: e.name,
+            leaf: e.leaf.is_some(),
+            inputs: e.inputs.to_vec(),
+            shape: e.shape.clone(),
+            summary: e.value.upgrade().map(|v| summarize(&v)),
+        })
+        .collect()
+}
+
+impl<T: Float> Tensor<T> {
+    fn tape_rows(&self) -> Option<(Vec<Row>, usize)> {
+        match &self.node {
+            Node::Recorded(r, i) => r.upgrade().map(|t| (rows(&t, *i), *i)),
+            _ => None,
+        }
+    }
+
+    /// Returns a text dump of the tape this value was recorded on, up to and
+    /// including its own entry: one line per entry with its index, op, input
+    /// entries (`-` for an input that needs no gradient), shape and a summary
+    /// of its value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0], [2]).unwrap().requires_grad();
+    /// let y = (&x * &x).sum();
+    /// let dump = y.tape_dump();
+    /// assert!(dump.contains("#0  leaf"));
+    /// assert!(dump.contains("#1  mul(#0, #0)"));
+    /// assert!(dump.contains("#2  sum(#1)"));
+    /// ```
+    pub fn tape_dump(&self) -> String {
+        let Some((rows, _)) = self.tape_rows() else {
+            return String::from("(not recorded: no input requires a gradient)\n");
+        };
+        let mut out = String::new();
+        for r in rows {
+            let call = if r.leaf {
+                String::from("leaf")
+            } else {
+                let args: Vec<String> = r
+                    .inputs
+                    .iter()
+                    .map(|i| i.map_or("-".into(), |i| format!("#{i}")))
+                    .collect();
+                format!("{}({})", r.name, args.join(", "))
+            };
+            let id = format!("#{}", r.index);
+            let _ = writeln!(
+                out,
+                "{id:<4}{call:<28} {:<16} {}",
+                r.shape.to_string(),
+                r.summary.as_deref().unwrap_or("(freed)")
+            );
+        }
+        out
+    }
+
+    /// Returns the tape this value was recorded on as a Graphviz DOT graph:
+    /// leaves (parameters) as boxes, ops as ellipses, this value (the loss) as
+    /// a double octagon. Render with `dot -Tsvg`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let w = Tensor::<f32>::ones([2]).requires_grad();
+    /// let dot = w.exp().sum().tape_dot();
+    /// assert!(dot.starts_with("digraph tape {"));
+    /// assert!(dot.contains("n0 [shape=box"));
+    /// assert!(dot.contains("n1 -> n2"));
+    /// ```
+    pub fn tape_dot(&self) -> String {
+        let mut out = String::from("digraph tape {\n  rankdir=BT;\n");
+        if let Some((rows, last)) = self.tape_rows() {
+            for r in &rows {
+                let (shape, label) = match (r.leaf, r.index == last) {
+                    (true, _) => ("box", format!("#{} parameter\\n{}", r.index, r.shape)),
+                    (false, true) => (
+                        "doubleoctagon",
+                        format!("#{} {} (loss)\\n{}", r.index, r.name, r.shape),
+                    ),
+                    (false, false) => ("ellipse", format!("#{} {}\\n{}", r.index, r.name, r.shape)),
+                };
+                let _ = writeln!(out, "  n{} [shape={shape}, label=\"{label}\"];", r.index);
+                for j in r.inputs.iter().flatten() {
+                    let _ = writeln!(out, "  n{j} -> n{};", r.index);
+                }
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Tensor;
+
+    #[test]
+    fn dump_reports_freed_values_and_non_finite_counts() {
+        let x = Tensor::from_vec(vec![0.0f64, 1.0], [2])
+            .unwrap()
+            .requires_grad();
+        let l = x.log(); // [-inf, 0]
+        let y = l.exp().sum();
+        let dump = y.tape_dump();
+        assert!(dump.contains("NON-FINITE 1"), "{dump}");
+        drop(l);
+        let dump = y.tape_dump();
+        // Nothing holds log's output any more (exp saves its own output).
+        assert!(dump.lines().nth(1).unwrap().ends_with("(freed)"), "{dump}");
+        assert!(!dump.contains("NON-FINITE"), "{dump}");
+    }
+
+    #[test]
+    fn untracked_values_have_no_tape() {
+        assert!(
+            Tensor::<f32>::ones([1])
+                .tape_dump()
+                .contains("not recorded")
+        );
+    }
+}

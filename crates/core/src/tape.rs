@@ -302,6 +302,46 @@ impl<T: Float> Tensor<T> {
         B: Backward<T> + 'static,
         F: FnOnce() -> B,
     {
+        Self::record(value, inputs, |_| make())
+    }
+
+    /// Like [`Tensor::from_op`], for an op whose backward saves its own output:
+    /// `make` receives the recorded output, so that a second derivative can
+    /// flow through the saved value (a clone of the value taken *before*
+    /// recording would be a constant).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::{Backward, Grads, Result, Tensor};
+    ///
+    /// /// y = e^x, whose backward uses the saved output: grad_x = grad_out * y.
+    /// struct MyExpBackward { y: Tensor<f64> }
+    /// impl Backward<f64> for MyExpBackward {
+    ///     fn name(&self) -> &'static str { "my_exp" }
+    ///     fn backward(&self, g: &Tensor<f64>, _: &[bool]) -> Result<Grads<f64>> {
+    ///         Ok([Some(g * &self.y)].into_iter().collect())
+    ///     }
+    /// }
+    /// fn my_exp(x: &Tensor<f64>) -> Tensor<f64> {
+    ///     Tensor::from_op_with_output(x.map(f64::exp), &[x], |y| MyExpBackward { y: y.clone() })
+    /// }
+    /// // The second derivative of e^x is e^x again.
+    /// wengert_core::gradgradcheck(|xs| my_exp(&xs[0]), &[Tensor::from_vec(vec![0.5], [1]).unwrap()]).unwrap();
+    /// ```
+    pub fn from_op_with_output<B, F>(value: Tensor<T>, inputs: &[&Tensor<T>], make: F) -> Tensor<T>
+    where
+        B: Backward<T> + 'static,
+        F: FnOnce(&Tensor<T>) -> B,
+    {
+        Self::record(value, inputs, make)
+    }
+
+    fn record<B, F>(value: Tensor<T>, inputs: &[&Tensor<T>], make: F) -> Tensor<T>
+    where
+        B: Backward<T> + 'static,
+        F: FnOnce(&Tensor<T>) -> B,
+    {
         let value = value.detach();
         if !is_grad_enabled() || inputs.iter().all(|t| matches!(t.node, Node::Constant)) {
             return value;
@@ -316,8 +356,6 @@ impl<T: Float> Tensor<T> {
             }
         }
         let tape = tape.unwrap_or_else(current_tape::<T>);
-        let op: Arc<dyn Backward<T>> = with_saving(|| Arc::new(make()));
-        let name = op.name();
         let mut inner = tape.lock();
         let mut mixed = false;
         let ids: SmallVec<[Option<usize>; 2]> = inputs
@@ -335,17 +373,21 @@ impl<T: Float> Tensor<T> {
             })
             .collect();
         let index = inner.entries.len();
+        let output = value.with_node(Node::Recorded(TapeRef::Strong(tape.clone()), index));
+        // `make` only clones tensors (which never locks a tape), so building the
+        // backward struct under the lock is safe.
+        let op: Arc<dyn Backward<T>> = with_saving(|| Arc::new(make(&output)));
         inner.entries.push(Entry {
+            name: op.name(),
             op: Some(op),
             inputs: ids,
-            shape: value.shape().clone(),
+            shape: output.shape().clone(),
             leaf: None,
             mixed,
-            name,
-            value: value.data_weak(),
+            value: output.data_weak(),
         });
         drop(inner);
-        value.with_node(Node::Recorded(TapeRef::Strong(tape), index))
+        output
     }
 }
 

@@ -22,9 +22,9 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(x.exp().to_vec(), vec![1.0, std::f64::consts::E]);
     /// ```
     pub fn exp(&self) -> Tensor<T> {
-        let y = self.map(Float::exp);
-        let saved = y.clone();
-        Tensor::from_op(y, &[self], || ExpBackward { y: saved })
+        Tensor::from_op_with_output(self.map(Float::exp), &[self], |y| ExpBackward {
+            y: y.clone(),
+        })
     }
 
     /// Returns the natural logarithm element-wise.

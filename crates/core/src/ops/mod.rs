@@ -2,10 +2,16 @@
 //! similar ops. Each file holds the forward formula, the gradient of each input,
 //! the public methods, the named `<Op>Backward` struct and the tests.
 
+mod abs_clamp;
 mod arith;
 mod exp_log;
+mod gelu;
 mod matmul;
 mod operators;
+mod powers;
+mod relu;
 mod reshape;
 mod scalar;
+mod sigmoid;
 mod sum;
+mod trig;

@@ -2,16 +2,22 @@
 //! similar ops. Each file holds the forward formula, the gradient of each input,
 //! the public methods, the named `<Op>Backward` struct and the tests.
 
+mod abs_clamp;
 mod arith;
 mod concat;
 mod exp_log;
 mod gather;
+mod gelu;
 mod index;
 mod matmul;
 mod narrow_pad;
 mod operators;
 mod permute;
+mod powers;
+mod relu;
 mod reshape;
 mod scalar;
+mod sigmoid;
 mod squeeze;
 mod sum;
+mod trig;

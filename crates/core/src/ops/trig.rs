@@ -1,0 +1,204 @@
+//! `sin`, `cos` and `tanh`.
+//!
+//! - `y = sin(x)`: `grad_x = grad_out * cos(x)`.
+//! - `y = cos(x)`: `grad_x = -grad_out * sin(x)`.
+//! - `y = tanh(x)`: `grad_x = grad_out * (1 - y²)` (uses the saved output).
+//!
+//! Domain: all reals; `sin(±inf) = cos(±inf) = NaN`, `tanh(±inf) = ±1`. Smooth:
+//! no kinks. `tanh` saturates to exactly ±1 for large `|x|`, where its gradient
+//! is exactly 0, never NaN.
+
+use smallvec::smallvec;
+
+use crate::error::Result;
+use crate::tape::{Backward, Grads};
+use crate::{Float, Tensor};
+
+impl<T: Float> Tensor<T> {
+    /// Returns the sine element-wise (radians).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let x = wengert_core::Tensor::from_vec(vec![0.0f64], [1]).unwrap().requires_grad();
+    /// let y = x.sin();
+    /// assert_eq!(y.to_vec(), vec![0.0]);
+    /// assert_eq!(y.sum().backward().unwrap().get(&x).unwrap().to_vec(), vec![1.0]);
+    /// ```
+    pub fn sin(&self) -> Tensor<T> {
+        Tensor::from_op(self.map(Float::sin), &[self], || SinBackward {
+            x: self.clone(),
+        })
+    }
+
+    /// Returns the cosine element-wise (radians).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let x = wengert_core::Tensor::from_vec(vec![0.0f64], [1]).unwrap().requires_grad();
+    /// let y = x.cos();
+    /// assert_eq!(y.to_vec(), vec![1.0]);
+    /// assert_eq!(y.sum().backward().unwrap().get(&x).unwrap().to_vec(), vec![0.0]); // -sin(0)
+    /// ```
+    pub fn cos(&self) -> Tensor<T> {
+        Tensor::from_op(self.map(Float::cos), &[self], || CosBackward {
+            x: self.clone(),
+        })
+    }
+
+    /// Returns the hyperbolic tangent element-wise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let x = wengert_core::Tensor::from_vec(vec![0.0f64, 1000.0], [2]).unwrap().requires_grad();
+    /// let y = x.tanh();
+    /// assert_eq!(y.to_vec(), vec![0.0, 1.0]);
+    /// assert_eq!(y.sum().backward().unwrap().get(&x).unwrap().to_vec(), vec![1.0, 0.0]);
+    /// ```
+    pub fn tanh(&self) -> Tensor<T> {
+        let y = self.map(Float::tanh);
+        Tensor::from_op_with_output(y, &[self], |y| TanhBackward { y: y.clone() })
+    }
+}
+
+/// Backward of [`Tensor::sin`]: saves the input.
+struct SinBackward<T: Float> {
+    x: Tensor<T>,
+}
+
+impl<T: Float> Backward<T> for SinBackward<T> {
+    fn name(&self) -> &'static str {
+        "sin"
+    }
+    fn backward(&self, grad_out: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        Ok(smallvec![Some(grad_out * &self.x.cos())])
+    }
+}
+
+/// Backward of [`Tensor::cos`]: saves the input.
+struct CosBackward<T: Float> {
+    x: Tensor<T>,
+}
+
+impl<T: Float> Backward<T> for CosBackward<T> {
+    fn name(&self) -> &'static str {
+        "cos"
+    }
+    fn backward(&self, grad_out: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        Ok(smallvec![Some((grad_out * &self.x.sin()).neg())])
+    }
+}
+
+/// Backward of [`Tensor::tanh`]: saves the output.
+struct TanhBackward<T: Float> {
+    y: Tensor<T>,
+}
+
+impl<T: Float> Backward<T> for TanhBackward<T> {
+    fn name(&self) -> &'static str {
+        "tanh"
+    }
+    fn backward(&self, grad_out: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        let slope = self.y.square().neg().add_scalar(T::ONE);
+        Ok(smallvec![Some(grad_out * &slope)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::*;
+    use crate::{BackwardOptions, Tensor};
+
+    /// The value and the gradient of `sum(f(x))` at `x`.
+    fn value_and_grad(x: &[f64], f: impl Fn(&Tensor<f64>) -> Tensor<f64>) -> (Vec<f64>, Vec<f64>) {
+        let x = Tensor::from_vec(x.to_vec(), [x.len()])
+            .unwrap()
+            .requires_grad();
+        let y = f(&x);
+        let g = y.sum().backward().unwrap().get(&x).unwrap().to_vec();
+        (y.to_vec(), g)
+    }
+
+    #[test]
+    fn tanh_golden_value() {
+        // torch.tanh(torch.tensor(0.5, dtype=torch.float64)) = 0.46211715726000974,
+        // gradient 1 - tanh(0.5)² = 0.7864477329659274 (hand-derived from the value).
+        let (y, g) = value_and_grad(&[0.5], Tensor::tanh);
+        assert!((y[0] - 0.46211715726000974).abs() < 1e-16);
+        assert!((g[0] - 0.7864477329659274).abs() < 1e-15);
+    }
+
+    #[test]
+    fn sin_cos_golden_values() {
+        // Hand-derived: sin(π/6) = 1/2 with slope cos(π/6) = √3/2; cos(π/3) = 1/2
+        // with slope -sin(π/3) = -√3/2.
+        let half_sqrt3 = 3.0f64.sqrt() / 2.0;
+        let (y, g) = value_and_grad(&[std::f64::consts::FRAC_PI_6], Tensor::sin);
+        assert!((y[0] - 0.5).abs() < 1e-15 && (g[0] - half_sqrt3).abs() < 1e-15);
+        let (y, g) = value_and_grad(&[std::f64::consts::FRAC_PI_3], Tensor::cos);
+        assert!((y[0] - 0.5).abs() < 1e-15 && (g[0] + half_sqrt3).abs() < 1e-15);
+    }
+
+    #[test]
+    fn tanh_saturates_with_zero_gradient() {
+        let (y, g) = value_and_grad(&[-1000.0, 1000.0, f64::INFINITY], Tensor::tanh);
+        assert_eq!(y, vec![-1.0, 1.0, 1.0]);
+        assert_eq!(g, vec![0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn trig_propagates_nan() {
+        let (y, g) = value_and_grad(&[f64::NAN], |x| &(&x.sin() + &x.cos()) + &x.tanh());
+        assert!(y[0].is_nan() && g[0].is_nan());
+    }
+
+    #[test]
+    fn trig_keeps_rank_zero_and_empty_shapes() {
+        let s = Tensor::scalar(0.0f32);
+        assert_eq!(s.cos().rank(), 0);
+        assert_eq!(s.cos().item(), 1.0);
+        let e = Tensor::<f64>::zeros([0, 3]).requires_grad();
+        let y = &(&e.sin() + &e.cos()) + &e.tanh();
+        assert_eq!(y.dims(), &[0, 3]);
+        assert_eq!(y.sum().backward().unwrap().get(&e).unwrap().dims(), &[0, 3]);
+    }
+
+    #[test]
+    fn sin_second_derivative_is_minus_sin() {
+        // Hand-derived: d²/dx² sin x = -sin x.
+        let x = Tensor::from_vec(vec![0.5f64], [1]).unwrap().requires_grad();
+        let opts = BackwardOptions {
+            create_graph: true,
+            ..Default::default()
+        };
+        let g = x
+            .sin()
+            .sum()
+            .backward_with(None, opts)
+            .unwrap()
+            .get(&x)
+            .unwrap()
+            .clone();
+        let h = g.sum().backward().unwrap().get(&x).unwrap().item();
+        assert!((h + 0.5f64.sin()).abs() < 1e-15);
+    }
+
+    proptest! {
+        #[test]
+        fn sin_grad_matches_finite_differences(x in tensor(any_shape(), -3.0..3.0)) {
+            check_grads!([x], |a| a.sin())?;
+        }
+
+        #[test]
+        fn cos_grad_matches_finite_differences(x in tensor(any_shape(), -3.0..3.0)) {
+            check_grads!([x], |a| a.cos())?;
+        }
+
+        #[test]
+        fn tanh_grad_matches_finite_differences(x in tensor(any_shape(), -3.0..3.0)) {
+            check_grads!([x], |a| a.tanh())?;
+        }
+    }
+}

@@ -9,7 +9,7 @@
 
 use proptest::prelude::*;
 use rand::SeedableRng;
-use wengert::{Shape, Tensor, gradcheck};
+use wengert::{Shape, Tensor, gradcheck, gradgradcheck};
 
 const FAMILY: [&[usize]; 6] = [&[2, 3], &[1, 3], &[3], &[2, 1], &[1, 1], &[]];
 
@@ -85,6 +85,24 @@ proptest! {
             .map(|&s| Tensor::rand_uniform(Shape::from(FAMILY[s]), -1.0, 1.0, &mut rng).unwrap())
             .collect();
         if let Err(e) = gradcheck(|xs| run(&prog, xs), &leaves) {
+            return Err(TestCaseError::fail(format!("{e}\nprogram: {prog:?}\nleaves: {leaves:?}")));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The same generator, second derivatives: the backward pass of each random
+    /// program, recorded, against finite differences of its gradient.
+    #[test]
+    fn random_graphs_second_derivatives_match((shapes, prog, seed) in program()) {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let leaves: Vec<Tensor<f64>> = shapes
+            .iter()
+            .map(|&s| Tensor::rand_uniform(Shape::from(FAMILY[s]), -1.0, 1.0, &mut rng).unwrap())
+            .collect();
+        if let Err(e) = gradgradcheck(|xs| run(&prog, xs), &leaves) {
             return Err(TestCaseError::fail(format!("{e}\nprogram: {prog:?}\nleaves: {leaves:?}")));
         }
     }

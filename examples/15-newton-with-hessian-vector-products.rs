@@ -24,7 +24,9 @@ fn rosenbrock(p: &Tensor<f64>) -> Tensor<f64> {
 fn value_and_grad(p: &Tensor<f64>) -> Result<(f64, Tensor<f64>), wengert::Error> {
     let leaf = p.detach().requires_grad();
     let f = rosenbrock(&leaf);
-    let g = grad(&[&f], &[&leaf], None, false)?.remove(0).expect("f depends on p");
+    let g = grad(&[&f], &[&leaf], None, false)?
+        .remove(0)
+        .expect("f depends on p");
     Ok((f.item(), g))
 }
 
@@ -66,9 +68,16 @@ fn main() -> Result<(), wengert::Error> {
     let (_, h_e1) = hvp(rosenbrock, &start, &e1)?;
     let (x, y) = (-1.2f64, 1.0f64);
     println!("H e1 by two backward passes: {:?}", h_e1.to_vec());
-    println!("H e1 by hand:                [{}, {}]", 2.0 - 400.0 * (y - 3.0 * x * x), -400.0 * x);
+    println!(
+        "H e1 by hand:                [{}, {}]",
+        2.0 - 400.0 * (y - 3.0 * x * x),
+        -400.0 * x
+    );
 
-    println!("\n{:>5} | {:>12} {:>10} | {:>12} {:>10}", "iter", "GD f", "GD |g|", "Newton f", "Newton |g|");
+    println!(
+        "\n{:>5} | {:>12} {:>10} | {:>12} {:>10}",
+        "iter", "GD f", "GD |g|", "Newton f", "Newton |g|"
+    );
     let mut gd = start.clone();
     let mut nt = start.clone();
     let lr = 1.0e-3;
@@ -104,8 +113,17 @@ fn main() -> Result<(), wengert::Error> {
     }
     let (f_gd, _) = value_and_grad(&gd)?;
     let (f_nt, _) = value_and_grad(&nt)?;
-    println!("\nafter 4,000 gradient steps, GD is at {:?} with f = {f_gd:.3e}", gd.to_vec());
-    println!("after 40 Newton-CG steps, Newton is at {:?} with f = {f_nt:.3e}", nt.to_vec());
-    assert!(f_nt < 1e-12 && f_nt < f_gd, "Newton-CG should reach the minimum");
+    println!(
+        "\nafter 4,000 gradient steps, GD is at {:?} with f = {f_gd:.3e}",
+        gd.to_vec()
+    );
+    println!(
+        "after 40 Newton-CG steps, Newton is at {:?} with f = {f_nt:.3e}",
+        nt.to_vec()
+    );
+    assert!(
+        f_nt < 1e-12 && f_nt < f_gd,
+        "Newton-CG should reach the minimum"
+    );
     Ok(())
 }

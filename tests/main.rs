@@ -1,6 +1,6 @@
 //! Cross-crate integration tests: one test binary, one module per theme.
 
 mod deep_chain;
-// mod random_graphs;
+mod random_graphs;
 mod readme;
 mod second_order;

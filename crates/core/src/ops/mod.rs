@@ -3,21 +3,29 @@
 //! the public methods, the named `<Op>Backward` struct and the tests.
 
 mod abs_clamp;
+mod argmax;
 mod arith;
+mod compare;
 mod concat;
 mod exp_log;
 mod gather;
 mod gelu;
 mod index;
+mod logsumexp;
 mod matmul;
+mod max_min;
+mod mean_var;
+mod minmax_binary;
 mod narrow_pad;
 mod operators;
 mod permute;
+mod pow;
 mod powers;
 mod relu;
 mod reshape;
 mod scalar;
 mod sigmoid;
+mod softmax;
 mod squeeze;
 mod sum;
 mod trig;

@@ -92,6 +92,22 @@ impl<T: Float> Tensor<T> {
     /// ```
     pub fn try_sum_axes(&self, axes: &[isize], keepdim: bool) -> Result<Tensor<T>> {
         let axes = resolve_axes("sum", self.shape(), axes)?;
+        if self.numel() == 0 {
+            // Nothing to add: zeros of the output shape, without walking loops
+            // over dimensions that may be huge beside a zero one.
+            let kept = kept_shape(self.shape(), &axes);
+            let out = if keepdim {
+                kept.clone()
+            } else {
+                dropped_shape(self.shape(), &axes)
+            };
+            let n = out.checked_numel("sum")?;
+            let y = Tensor::from_parts(vec![T::ZERO; n], out);
+            return Ok(Tensor::from_op(y, &[self], || SumBackward {
+                input: self.shape().clone(),
+                kept,
+            }));
+        }
         let mut data = self.as_slice().to_vec();
         let mut shape = self.shape().clone();
         for &ax in &axes {
@@ -304,6 +320,14 @@ mod tests {
         let x = Tensor::<f32>::zeros([2, 0]);
         assert_eq!(x.sum_axes(&[1], false).to_vec(), vec![0.0, 0.0]);
         assert_eq!(x.sum().item(), 0.0);
+    }
+
+    #[test]
+    fn sum_of_an_empty_tensor_with_huge_dimensions_is_immediate() {
+        let x = Tensor::<f32>::zeros([1 << 40, 2, 0]);
+        assert_eq!(x.sum_axes(&[0], false).dims(), &[2, 0]);
+        assert_eq!(x.sum().item(), 0.0);
+        assert_eq!(x.mean_axes(&[1], true).dims(), &[1 << 40, 1, 0]);
     }
 
     #[test]

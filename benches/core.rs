@@ -8,6 +8,8 @@
 //!   backward, in ns per op; and the forward alone under `no_grad`.
 //! - `matmul`: `Tensor::matmul` at n = 128, 256, 512 (f32, 1 thread) beside a
 //!   direct `matrixmultiply::sgemm` call on the same buffers, in GFLOP/s.
+//! - `mlp step`: the W2 workload: an MLP 784-512-256-10 with ReLU, softmax
+//!   cross-entropy over a batch of 128, backward, and an SGD update, in ms.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -121,6 +123,61 @@ fn bench_matmul() {
     }
 }
 
+fn bench_mlp() {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let batch = 128;
+    let x = Tensor::<f32>::randn([batch, 784], 0.0, 1.0, &mut rng).unwrap();
+    let labels: Vec<usize> = (0..batch).map(|i| (i * 7) % 10).collect();
+    let target = Tensor::<f32>::one_hot(&labels, 10);
+    let layer = |fan_out: usize, fan_in: usize, rng: &mut rand::rngs::StdRng| {
+        let std = (2.0 / fan_in as f32).sqrt();
+        (
+            Tensor::<f32>::randn([fan_out, fan_in], 0.0, std, rng)
+                .unwrap()
+                .requires_grad(),
+            Tensor::<f32>::zeros([fan_out]).requires_grad(),
+        )
+    };
+    let mut params = vec![
+        layer(512, 784, &mut rng),
+        layer(256, 512, &mut rng),
+        layer(10, 256, &mut rng),
+    ];
+    let lr = 0.01f32;
+    let mut step = || {
+        let mut h = x.clone();
+        for (k, (w, b)) in params.iter().enumerate() {
+            h = &h.matmul_t(w, false, true) + b;
+            if k + 1 < params.len() {
+                h = h.relu();
+            }
+        }
+        let loss = (&target * &h.log_softmax(-1))
+            .sum()
+            .mul_scalar(-1.0 / batch as f32);
+        let g = loss.backward().unwrap();
+        for (w, b) in params.iter_mut() {
+            let update =
+                |p: &Tensor<f32>| (&p.detach() - &g.get(p).unwrap().mul_scalar(lr)).requires_grad();
+            (*w, *b) = (update(w), update(b));
+        }
+        loss.item()
+    };
+    let first = step();
+    let times = time(3, 30, || {
+        black_box(step());
+    });
+    let last = step();
+    assert!(last < first, "the loss falls: {first} -> {last}");
+    println!(
+        "mlp step 784-512-256-10, batch 128: {:>6.2} ms  (p10 {:.2}, p90 {:.2})",
+        pct(&times, 0.5) * 1e3,
+        pct(&times, 0.1) * 1e3,
+        pct(&times, 0.9) * 1e3
+    );
+}
+
 fn main() {
     // `cargo test --benches` runs bench targets with no arguments beyond
     // `--bench`; keep that quick by running only when benchmarking.
@@ -130,4 +187,5 @@ fn main() {
     println!("wengert core benchmarks (f32, 1 thread; medians)");
     bench_chain();
     bench_matmul();
+    bench_mlp();
 }

@@ -150,6 +150,11 @@ impl<T: Float> Tensor<T> {
     /// nothing was recorded; [`Error::TapeConsumed`] on a second backward over
     /// the same tape; [`Error::MixedTapes`] when the graph joins a consumed tape.
     ///
+    /// # Panics
+    ///
+    /// When a backward rule returns a gradient whose shape differs from its
+    /// input's: a bug in that rule (for instance in a user-defined [`Backward`]).
+    ///
     /// # Examples
     ///
     /// ```
@@ -270,10 +275,10 @@ pub(crate) fn replay<T: Float>(
                 continue;
             };
             let step = read_step(tape, i, consume);
-            debug_assert_eq!(
+            assert_eq!(
                 grad_out.shape(),
                 &step.shape,
-                "BUG: gradient shape of {}",
+                "backward: the gradient reaching entry #{i} ({}) has the wrong shape: a backward rule is broken",
                 step.name
             );
             if wanted.contains(&i) {
@@ -327,7 +332,14 @@ fn read_step<T>(tape: &Tape<T>, i: usize, consume: bool) -> Step<T> {
 fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>) {
     *slot = Some(match slot.take() {
         None => g,
-        Some(acc) => &acc + &g,
+        Some(acc) => {
+            assert_eq!(
+                acc.shape(),
+                g.shape(),
+                "backward: two gradients of one value differ in shape: a backward rule is broken"
+            );
+            &acc + &g
+        }
     });
 }
 

@@ -10,8 +10,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::error::Phase;
 use crate::error::{Error, Result};
-use crate::tape::{Backward, LeafId, Node, Tape, record_unsupported, with_grad_mode};
+use crate::tape::{
+    Backward, LeafId, Node, Tape, is_anomaly_enabled, non_finite, record_unsupported,
+    with_grad_mode,
+};
 use crate::{Float, Shape, Tensor};
 
 /// Options of [`Tensor::backward_with`].
@@ -256,10 +260,19 @@ pub(crate) fn replay<T: Float>(
         if inner.consumed {
             return Err(Error::TapeConsumed);
         }
+        if let Some((entry, op, count)) = inner.anomaly {
+            return Err(Error::Anomaly {
+                entry,
+                op,
+                phase: Phase::Forward,
+                count,
+            });
+        }
         if consume {
             inner.consumed = true;
         }
     }
+    let check = is_anomaly_enabled();
     let top = starts.iter().map(|(i, _)| *i).max().unwrap_or(0);
     let mut grads: Vec<Option<Tensor<T>>> = vec![None; top + 1];
     for (i, seed) in starts {
@@ -300,6 +313,17 @@ pub(crate) fn replay<T: Float>(
             if opts.create_graph && !op.differentiable() {
                 for g in input_grads.iter_mut().flatten() {
                     *g = record_unsupported(tape, g, &step.inputs, step.name);
+                }
+            }
+            if check {
+                let count: usize = input_grads.iter().flatten().map(non_finite).sum();
+                if count > 0 {
+                    return Err(Error::Anomaly {
+                        entry: i,
+                        op: step.name,
+                        phase: Phase::Backward,
+                        count,
+                    });
                 }
             }
             drop(grad_out);
@@ -395,6 +419,54 @@ mod tests {
             w.backward().unwrap_err(),
             Error::MixedTapes { .. }
         ));
+    }
+
+    #[test]
+    fn anomaly_mode_names_the_first_non_finite_gradient() {
+        use crate::{Phase, detect_anomaly};
+        // sqrt(0) = 0 is finite, but its gradient 1/(2·0) is not.
+        let x = Tensor::from_vec(vec![0.0f64, 1.0], [2])
+            .unwrap()
+            .requires_grad();
+        let e = detect_anomaly(|| (x.sqrt() * 2.0).sum().backward()).unwrap_err();
+        assert_eq!(
+            e,
+            Error::Anomaly {
+                entry: 1,
+                op: "sqrt",
+                phase: Phase::Backward,
+                count: 1
+            }
+        );
+        // Outside anomaly mode the same pass follows IEEE and returns inf.
+        let g = (x.sqrt() * 2.0).sum().backward().unwrap();
+        assert_eq!(g.get(&x).unwrap().to_vec()[0], f64::INFINITY);
+    }
+
+    #[test]
+    fn anomaly_mode_reports_the_first_non_finite_forward_value() {
+        use crate::{Phase, detect_anomaly};
+        let x = Tensor::from_vec(vec![0.0f64, 1.0], [2])
+            .unwrap()
+            .requires_grad();
+        let e = detect_anomaly(|| {
+            let y = x.log(); // -inf at 0: entry 1
+            let z = y.exp(); // finite again
+            (z / 0.0).sum().backward() // inf, but the first anomaly is log's
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Anomaly {
+                    entry: 1,
+                    op: "log",
+                    phase: Phase::Forward,
+                    count: 1
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -216,10 +216,49 @@ pub enum Error {
         op: &'static str,
     },
 
+    /// In anomaly mode ([`detect_anomaly`](crate::detect_anomaly)), an op produced
+    /// NaN or infinity: in its forward value, or in the gradients its backward
+    /// rule returned. Look at the op's inputs at that entry (`tape_dump`).
+    #[error("anomaly: entry #{entry} ({op}) produced {count} non-finite value{} in the {phase} pass", if *count == 1 { "" } else { "s" })]
+    Anomaly {
+        /// The tape entry.
+        entry: usize,
+        /// The op recorded there.
+        op: &'static str,
+        /// Forward value or backward gradient.
+        phase: Phase,
+        /// How many elements were NaN or infinite.
+        count: usize,
+    },
+
     /// A gradient check found an analytic gradient that disagrees with finite
     /// differences. The report names the input, the element and both values.
     #[error("{0}")]
     GradCheck(Box<GradCheckFailure>),
+}
+
+/// Which pass an [`Error::Anomaly`] was found in.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(wengert_core::Phase::Backward.to_string(), "backward");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The value an op computed.
+    Forward,
+    /// The gradients an op's backward rule returned.
+    Backward,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Forward => "forward",
+            Phase::Backward => "backward",
+        })
+    }
 }
 
 fn axis_words(axis: &Option<usize>) -> String {

@@ -78,12 +78,14 @@ mod testing;
 
 pub use autograd::{BackwardOptions, Gradients};
 pub use element::Float;
-pub use error::{Error, Result};
+pub use error::{Error, Phase, Result};
 pub use gradcheck::{
     GradCheckFailure, GradCheckOptions, gradcheck, gradcheck_with, gradgradcheck,
     gradgradcheck_with,
 };
 pub use higher::{grad, hessian, hvp, jacobian};
 pub use shape::Shape;
-pub use tape::{Backward, Grads, LeafId, is_grad_enabled, no_grad};
+pub use tape::{
+    Backward, Grads, LeafId, detect_anomaly, is_anomaly_enabled, is_grad_enabled, no_grad,
+};
 pub use tensor::Tensor;

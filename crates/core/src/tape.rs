@@ -130,6 +130,8 @@ pub(crate) struct TapeInner<T> {
     pub(crate) entries: Vec<Entry<T>>,
     pub(crate) leaves: HashMap<LeafId, usize>,
     pub(crate) consumed: bool,
+    /// The first entry whose forward value was not finite, seen in anomaly mode.
+    pub(crate) anomaly: Option<(usize, &'static str, usize)>,
 }
 
 /// A Wengert list of recorded operations. Tensors refer to it by entry index.
@@ -144,6 +146,7 @@ impl<T> Tape<T> {
                 entries: Vec::new(),
                 leaves: HashMap::new(),
                 consumed: false,
+                anomaly: None,
             }),
         }
     }
@@ -167,6 +170,7 @@ thread_local! {
     static CURRENT_F64: RefCell<Weak<Tape<f64>>> = const { RefCell::new(Weak::new()) };
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
     static SAVING: Cell<bool> = const { Cell::new(false) };
+    static ANOMALY: Cell<bool> = const { Cell::new(false) };
 }
 
 impl TapeSlot for f32 {
@@ -260,6 +264,52 @@ pub(crate) fn with_grad_mode<R>(enabled: bool, f: impl FnOnce() -> R) -> R {
     }
     let _restore = Restore(GRAD_ENABLED.with(|g| g.replace(enabled)));
     f()
+}
+
+/// Returns true inside [`detect_anomaly`] on this thread.
+///
+/// # Examples
+///
+/// ```
+/// assert!(!wengert_core::is_anomaly_enabled());
+/// wengert_core::detect_anomaly(|| assert!(wengert_core::is_anomaly_enabled()));
+/// ```
+pub fn is_anomaly_enabled() -> bool {
+    ANOMALY.with(Cell::get)
+}
+
+/// Runs `f` in anomaly mode: every recorded forward value and every gradient a
+/// backward rule produces is checked for NaN and infinity. The first
+/// non-finite forward value is remembered by its tape, and `backward` then
+/// fails with [`Error::Anomaly`](crate::Error::Anomaly) naming that entry and
+/// its op before replaying anything; during replay, the first non-finite
+/// gradient stops the pass with the same error, marked `backward`. Costs a
+/// scan of every value: use it to find where a NaN comes from, not in
+/// production.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::{detect_anomaly, Error, Phase, Tensor};
+/// let x = Tensor::from_vec(vec![-1.0f64, 4.0], [2]).unwrap().requires_grad();
+/// let err = detect_anomaly(|| x.sqrt().sum().backward()).unwrap_err();
+/// assert!(matches!(err, Error::Anomaly { entry: 1, op: "sqrt", phase: Phase::Forward, .. }));
+/// assert_eq!(err.to_string(), "anomaly: entry #1 (sqrt) produced 1 non-finite value in the forward pass");
+/// ```
+pub fn detect_anomaly<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ANOMALY.with(|g| g.set(self.0));
+        }
+    }
+    let _restore = Restore(ANOMALY.with(|g| g.replace(true)));
+    f()
+}
+
+/// The number of NaN and infinite elements of `t`.
+pub(crate) fn non_finite<T: Float>(t: &Tensor<T>) -> usize {
+    t.as_slice().iter().filter(|v| !v.is_finite()).count()
 }
 
 fn with_saving<R>(f: impl FnOnce() -> R) -> R {
@@ -374,9 +424,17 @@ impl<T: Float> Tensor<T> {
             .collect();
         let index = inner.entries.len();
         let output = value.with_node(Node::Recorded(TapeRef::Strong(tape.clone()), index));
+        let anomaly = if is_anomaly_enabled() && inner.anomaly.is_none() {
+            non_finite(&output)
+        } else {
+            0
+        };
         // `make` only clones tensors (which never locks a tape), so building the
         // backward struct under the lock is safe.
         let op: Arc<dyn Backward<T>> = with_saving(|| Arc::new(make(&output)));
+        if anomaly > 0 {
+            inner.anomaly = Some((index, op.name(), anomaly));
+        }
         inner.entries.push(Entry {
             name: op.name(),
             op: Some(op),

@@ -37,7 +37,8 @@
 //! ## Writing a new op
 //!
 //! Compute the value, then hand it to [`Tensor::from_op`] with the inputs and a
-//! [`Backward`] struct holding the saved state. Write the backward rule with
+//! [`Backward`] struct holding the saved state ([`Tensor::from_op_with_output`]
+//! when the rule needs the op's own output). Write the backward rule with
 //! tensor operations. `docs/adding-an-op.md` walks through one op file.
 //!
 //! ## Checking gradients
@@ -46,6 +47,30 @@
 //! central finite differences, reducing the output with a random cotangent. The
 //! `proptest` feature adds the `strategies` module for shapes, broadcastable pairs and
 //! value domains away from kinks.
+//!
+//! ## Second derivatives
+//!
+//! Backward rules are tensor ops, so a backward pass can itself be recorded
+//! (`BackwardOptions { create_graph: true, .. }`). [`grad`] differentiates with
+//! respect to any tracked values; [`hvp`], [`jacobian`] and [`hessian`] build on
+//! it, and [`gradgradcheck`] checks second derivatives against finite
+//! differences.
+//!
+//! ```
+//! use wengert_core::{hessian, Tensor};
+//! // f(x) = Σ x³ has Hessian diag(6x).
+//! let x = Tensor::from_vec(vec![1.0f64, -2.0], [2])?;
+//! let h = hessian(|x| (&(x * x) * x).sum(), &x)?;
+//! assert_eq!(h.to_vec(), vec![6.0, 0.0, 0.0, -12.0]);
+//! # Ok::<(), wengert_core::Error>(())
+//! ```
+//!
+//! ## Seeing what was recorded
+//!
+//! [`Tensor::tape_dump`] lists the Wengert list behind a value (entry, op,
+//! inputs, shape, value summary); [`Tensor::tape_dot`] exports it to Graphviz;
+//! [`detect_anomaly`] finds the first op that produced a NaN or an infinity, in
+//! the forward or the backward pass.
 //!
 //! ## Errors and panics
 //!

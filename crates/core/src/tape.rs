@@ -392,7 +392,7 @@ impl<T: Float> Tensor<T> {
         B: Backward<T> + 'static,
         F: FnOnce(&Tensor<T>) -> B,
     {
-        let value = value.detach();
+        let value = value.with_node(Node::Constant);
         if !is_grad_enabled() || inputs.iter().all(|t| matches!(t.node, Node::Constant)) {
             return value;
         }

@@ -4,6 +4,11 @@
 //! - `y = cos(x)`: `grad_x = -grad_out * sin(x)`.
 //! - `y = tanh(x)`: `grad_x = grad_out * (1 - y²)` (uses the saved output).
 //!
+//! The tanh rule runs as one fused op, `tanh_grad(g, y) = g * (1 - y²)`, which
+//! is itself differentiable: `grad_g = tanh_grad(grad_out, y)` and
+//! `grad_y = -2 * grad_out * g * y`. One pass and one allocation instead of four,
+//! and second derivatives still flow.
+//!
 //! Domain: all reals; `sin(±inf) = cos(±inf) = NaN`, `tanh(±inf) = ±1`. Smooth:
 //! no kinks. `tanh` saturates to exactly ±1 for large `|x|`, where its gradient
 //! is exactly 0, never NaN.
@@ -101,8 +106,41 @@ impl<T: Float> Backward<T> for TanhBackward<T> {
         "tanh"
     }
     fn backward(&self, grad_out: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
-        let slope = self.y.square().neg().add_scalar(T::ONE);
-        Ok(smallvec![Some(grad_out * &slope)])
+        Ok(smallvec![Some(tanh_grad(grad_out, &self.y))])
+    }
+}
+
+/// `g * (1 - y²)` element-wise, recorded as one op: the backward of `tanh`.
+fn tanh_grad<T: Float>(g: &Tensor<T>, y: &Tensor<T>) -> Tensor<T> {
+    debug_assert_eq!(g.shape(), y.shape(), "BUG: tanh_grad operands");
+    let v = g
+        .as_slice()
+        .iter()
+        .zip(y.as_slice())
+        .map(|(&g, &y)| g * (T::ONE - y * y))
+        .collect();
+    let value = Tensor::from_parts(v, g.shape().clone());
+    Tensor::from_op(value, &[g, y], || TanhGradBackward {
+        g: g.clone(),
+        y: y.clone(),
+    })
+}
+
+/// Backward of the fused tanh rule: saves both operands.
+struct TanhGradBackward<T: Float> {
+    g: Tensor<T>,
+    y: Tensor<T>,
+}
+
+impl<T: Float> Backward<T> for TanhGradBackward<T> {
+    fn name(&self) -> &'static str {
+        "tanh_grad"
+    }
+    fn backward(&self, grad_out: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        let grad_g = needs[0].then(|| tanh_grad(grad_out, &self.y));
+        let grad_y =
+            needs[1].then(|| (&(grad_out * &self.g) * &self.y).mul_scalar(T::from_f64(-2.0)));
+        Ok(smallvec![grad_g, grad_y])
     }
 }
 

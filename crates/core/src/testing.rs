@@ -93,3 +93,37 @@ fn agree(what: &str, a: &[f64], b: &[f64]) -> Result<(), TestCaseError> {
     }
     Ok(())
 }
+
+/// The value of `f(x)` and the gradient of `sum(f(x))` at the 1-D input `x`
+/// (for golden-value and kink tests, where every element's slope is wanted).
+pub(crate) fn value_and_grad(
+    x: &[f64],
+    f: impl Fn(&Tensor<f64>) -> Tensor<f64>,
+) -> (Vec<f64>, Vec<f64>) {
+    let x = Tensor::from_vec(x.to_vec(), [x.len()])
+        .unwrap()
+        .requires_grad();
+    let y = f(&x);
+    let g = y.sum().backward().unwrap().get(&x).unwrap().to_vec();
+    (y.to_vec(), g)
+}
+
+/// The element-wise second derivative of `sum(f(x))` at the 1-D input `x`, by
+/// differentiating a recorded backward pass.
+pub(crate) fn second_derivative(x: &[f64], f: impl Fn(&Tensor<f64>) -> Tensor<f64>) -> Vec<f64> {
+    let x = Tensor::from_vec(x.to_vec(), [x.len()])
+        .unwrap()
+        .requires_grad();
+    let opts = BackwardOptions {
+        create_graph: true,
+        ..Default::default()
+    };
+    let g = f(&x)
+        .sum()
+        .backward_with(None, opts)
+        .unwrap()
+        .get(&x)
+        .unwrap()
+        .clone();
+    g.sum().backward().unwrap().get(&x).unwrap().to_vec()
+}

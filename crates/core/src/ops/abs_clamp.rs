@@ -128,16 +128,6 @@ mod tests {
     /// An element-wise op under test.
     type UnaryOp = fn(&Tensor<f64>) -> Tensor<f64>;
 
-    /// The value and the gradient of `sum(f(x))` at `x`.
-    fn value_and_grad(x: &[f64], f: impl Fn(&Tensor<f64>) -> Tensor<f64>) -> (Vec<f64>, Vec<f64>) {
-        let x = Tensor::from_vec(x.to_vec(), [x.len()])
-            .unwrap()
-            .requires_grad();
-        let y = f(&x);
-        let g = y.sum().backward().unwrap().get(&x).unwrap().to_vec();
-        (y.to_vec(), g)
-    }
-
     #[test]
     fn abs_golden_values() {
         // Hand-derived: |-1.5| = 1.5 with slope -1; |2| = 2 with slope 1.

@@ -154,37 +154,8 @@ impl<T: Float> Backward<T> for NormalCdfBackward<T> {
 
 #[cfg(test)]
 mod tests {
+    use crate::Tensor;
     use crate::testing::*;
-    use crate::{BackwardOptions, Tensor};
-
-    /// The value and the gradient of `sum(f(x))` at `x`.
-    fn value_and_grad(x: &[f64], f: impl Fn(&Tensor<f64>) -> Tensor<f64>) -> (Vec<f64>, Vec<f64>) {
-        let x = Tensor::from_vec(x.to_vec(), [x.len()])
-            .unwrap()
-            .requires_grad();
-        let y = f(&x);
-        let g = y.sum().backward().unwrap().get(&x).unwrap().to_vec();
-        (y.to_vec(), g)
-    }
-
-    /// The second derivative of `sum(f(x))` at `x`, by recording the backward pass.
-    fn second_derivative(x: &[f64], f: impl Fn(&Tensor<f64>) -> Tensor<f64>) -> Vec<f64> {
-        let x = Tensor::from_vec(x.to_vec(), [x.len()])
-            .unwrap()
-            .requires_grad();
-        let opts = BackwardOptions {
-            create_graph: true,
-            ..Default::default()
-        };
-        let g = f(&x)
-            .sum()
-            .backward_with(None, opts)
-            .unwrap()
-            .get(&x)
-            .unwrap()
-            .clone();
-        g.sum().backward().unwrap().get(&x).unwrap().to_vec()
-    }
 
     #[test]
     fn gelu_erf_golden_value() {

@@ -180,10 +180,7 @@ mod tests {
 
     /// The gradient of `sum(f(x))` with respect to `x`.
     fn grad(x: &[f64], f: impl Fn(&Tensor<f64>) -> Tensor<f64>) -> Vec<f64> {
-        let x = Tensor::from_vec(x.to_vec(), [x.len()])
-            .unwrap()
-            .requires_grad();
-        f(&x).sum().backward().unwrap().get(&x).unwrap().to_vec()
+        value_and_grad(x, f).1
     }
 
     #[test]

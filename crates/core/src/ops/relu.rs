@@ -185,16 +185,6 @@ mod tests {
     /// An element-wise op under test.
     type UnaryOp = fn(&Tensor<f64>) -> Tensor<f64>;
 
-    /// The value and the gradient of `sum(f(x))` at `x`.
-    fn value_and_grad(x: &[f64], f: impl Fn(&Tensor<f64>) -> Tensor<f64>) -> (Vec<f64>, Vec<f64>) {
-        let x = Tensor::from_vec(x.to_vec(), [x.len()])
-            .unwrap()
-            .requires_grad();
-        let y = f(&x);
-        let g = y.sum().backward().unwrap().get(&x).unwrap().to_vec();
-        (y.to_vec(), g)
-    }
-
     #[test]
     fn elu_golden_value() {
         // Hand-derived: elu(-1) = e^-1 - 1 = -0.6321205588285577, elu'(-1) = e^-1;

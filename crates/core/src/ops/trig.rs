@@ -149,16 +149,6 @@ mod tests {
     use crate::testing::*;
     use crate::{BackwardOptions, Tensor};
 
-    /// The value and the gradient of `sum(f(x))` at `x`.
-    fn value_and_grad(x: &[f64], f: impl Fn(&Tensor<f64>) -> Tensor<f64>) -> (Vec<f64>, Vec<f64>) {
-        let x = Tensor::from_vec(x.to_vec(), [x.len()])
-            .unwrap()
-            .requires_grad();
-        let y = f(&x);
-        let g = y.sum().backward().unwrap().get(&x).unwrap().to_vec();
-        (y.to_vec(), g)
-    }
-
     #[test]
     fn tanh_golden_value() {
         // torch.tanh(torch.tensor(0.5, dtype=torch.float64)) = 0.46211715726000974,

@@ -179,8 +179,8 @@ impl<T: Float> Backward<T> for EluBackward<T> {
 
 #[cfg(test)]
 mod tests {
+    use crate::Tensor;
     use crate::testing::*;
-    use crate::{BackwardOptions, Tensor};
 
     /// An element-wise op under test.
     type UnaryOp = fn(&Tensor<f64>) -> Tensor<f64>;
@@ -272,22 +272,7 @@ mod tests {
     #[test]
     fn elu_second_derivative_is_alpha_exp_on_the_negative_side() {
         // Hand-derived: elu''(x) = alpha e^x for x < 0, and 0 for x > 0.
-        let x = Tensor::from_vec(vec![-1.0f64, 2.0], [2])
-            .unwrap()
-            .requires_grad();
-        let opts = BackwardOptions {
-            create_graph: true,
-            ..Default::default()
-        };
-        let g = x
-            .elu(0.5)
-            .sum()
-            .backward_with(None, opts)
-            .unwrap()
-            .get(&x)
-            .unwrap()
-            .clone();
-        let h = g.sum().backward().unwrap().get(&x).unwrap().to_vec();
+        let h = second_derivative(&[-1.0, 2.0], |x| x.elu(0.5));
         assert!((h[0] - 0.5 * (-1.0f64).exp()).abs() < 1e-16);
         assert_eq!(h[1], 0.0);
     }

@@ -146,8 +146,8 @@ impl<T: Float> Backward<T> for TanhGradBackward<T> {
 
 #[cfg(test)]
 mod tests {
+    use crate::Tensor;
     use crate::testing::*;
-    use crate::{BackwardOptions, Tensor};
 
     #[test]
     fn tanh_golden_value() {
@@ -196,20 +196,7 @@ mod tests {
     #[test]
     fn sin_second_derivative_is_minus_sin() {
         // Hand-derived: d²/dx² sin x = -sin x.
-        let x = Tensor::from_vec(vec![0.5f64], [1]).unwrap().requires_grad();
-        let opts = BackwardOptions {
-            create_graph: true,
-            ..Default::default()
-        };
-        let g = x
-            .sin()
-            .sum()
-            .backward_with(None, opts)
-            .unwrap()
-            .get(&x)
-            .unwrap()
-            .clone();
-        let h = g.sum().backward().unwrap().get(&x).unwrap().item();
+        let h = second_derivative(&[0.5], Tensor::sin)[0];
         assert!((h + 0.5f64.sin()).abs() < 1e-15);
     }
 

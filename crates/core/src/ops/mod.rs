@@ -8,6 +8,7 @@ mod concat;
 mod exp_log;
 mod gather;
 mod gelu;
+pub(crate) mod im2col;
 mod index;
 mod matmul;
 mod narrow_pad;

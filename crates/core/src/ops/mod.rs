@@ -5,6 +5,7 @@
 mod abs_clamp;
 mod arith;
 mod concat;
+pub(crate) mod conv;
 mod exp_log;
 mod gather;
 mod gelu;

@@ -15,6 +15,7 @@ mod matmul;
 mod narrow_pad;
 mod operators;
 mod permute;
+mod pool;
 mod powers;
 mod relu;
 mod reshape;

@@ -85,6 +85,7 @@ pub use gradcheck::{
 };
 pub use higher::{grad, hessian, hvp, jacobian};
 pub use ops::conv::{Conv1dParams, Conv2dParams};
+pub use ops::conv_transpose::{ConvTranspose1dParams, ConvTranspose2dParams};
 pub use ops::im2col::Im2colParams;
 pub use shape::Shape;
 pub use tape::{Backward, Grads, LeafId, is_grad_enabled, no_grad};

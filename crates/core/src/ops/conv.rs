@@ -196,13 +196,16 @@ impl ConvSpec<'_> {
         let c_out = if transposed { w1 * g } else { w0 };
         let expected_in = if transposed { w0 } else { w1 * g };
         if c_in != expected_in {
-            return Err(self.err(
-                x,
+            let what = if transposed {
                 format!(
-                    "input has {c_in} channels but the weight expects {expected_in} ({} · {g} groups)",
-                    if transposed { w0 / g.max(1) } else { w1 }
-                ),
-            ));
+                    "input has {c_in} channels but the weight's first axis (in_channels) is {w0}"
+                )
+            } else {
+                format!(
+                    "input has {c_in} channels but the weight expects {expected_in} ({w1} · {g} groups)"
+                )
+            };
+            return Err(self.err(x, what));
         }
         if c_in % g != 0 || c_out % g != 0 {
             return Err(self.err(

@@ -109,33 +109,39 @@ impl Geom2d {
         self.channels * self.kernel[0] * self.kernel[1]
     }
 
-    /// Calls `f(row, input_offset_of_the_row_start, iy_or_none)` for every
-    /// (row, oy) pair, then lets the caller walk `ox`. Shared by both loops so
-    /// that they are adjoint by construction.
-    fn for_each_segment(&self, mut f: impl FnMut(usize, usize, Option<usize>)) {
+    /// Calls `f(segment, plane_offset, iy, (lo, hi), first_ix)` for every
+    /// (row, oy) pair: `segment = row·oh + oy` indexes `ow` consecutive
+    /// column entries, `iy` is the input row read (`None` on the padding), and
+    /// output columns `lo..hi` read input columns `first_ix + (ox − lo)·sw`
+    /// (the others lie on the padding). Shared by both loops so that they
+    /// are adjoint by construction.
+    fn for_each_segment(
+        &self,
+        mut f: impl FnMut(usize, usize, Option<usize>, (usize, usize), usize),
+    ) {
         let [h, w] = self.size;
         let [kh, kw] = self.kernel;
-        let [oh, _] = self.out().expect("BUG: im2col geometry was validated");
+        let [oh, ow] = self.out().expect("BUG: im2col geometry was validated");
+        let (s1, p1) = (self.stride[1], self.padding[1]);
         for c in 0..self.channels {
             for i in 0..kh {
                 for j in 0..kw {
                     let row = (c * kh + i) * kw + j;
+                    // ox reads ix = ox·s1 + j·d1 − p1: inside for lo ≤ ox < hi.
+                    let off = j * self.dilation[1];
+                    let lo = p1.saturating_sub(off).div_ceil(s1).min(ow);
+                    let hi = (w + p1).saturating_sub(off).div_ceil(s1).clamp(lo, ow);
+                    // Only read when lo < hi; then it lies inside the row.
+                    let first_ix = if lo < hi { lo * s1 + off - p1 } else { 0 };
                     for oy in 0..oh {
                         let iy = (oy * self.stride[0] + i * self.dilation[0])
                             .checked_sub(self.padding[0])
                             .filter(|&iy| iy < h);
-                        f(row * oh + oy, c * h * w, iy);
+                        f(row * oh + oy, c * h * w, iy, (lo, hi), first_ix);
                     }
                 }
             }
         }
-    }
-
-    /// The input column read by output column `ox` for kernel column `j`.
-    fn ix(&self, ox: usize, j: usize) -> Option<usize> {
-        (ox * self.stride[1] + j * self.dilation[1])
-            .checked_sub(self.padding[1])
-            .filter(|&ix| ix < self.size[1])
     }
 }
 
@@ -164,16 +170,22 @@ pub fn im2col<T: crate::Float>(g: &Geom2d, image: &[T], cols: &mut [T]) {
     let w = g.size[1];
     assert_eq!(image.len(), g.channels * g.size[0] * w, "BUG: im2col image");
     assert_eq!(cols.len(), g.rows() * oh * ow, "BUG: im2col cols");
-    let kw = g.kernel[1];
-    g.for_each_segment(|seg, base, iy| {
-        let j = (seg / oh) % kw;
+    let s1 = g.stride[1];
+    g.for_each_segment(|seg, base, iy, (lo, hi), ix0| {
         let out = &mut cols[seg * ow..(seg + 1) * ow];
         match iy {
             None => out.fill(T::ZERO),
             Some(iy) => {
                 let src = &image[base + iy * w..base + (iy + 1) * w];
-                for (ox, o) in out.iter_mut().enumerate() {
-                    *o = g.ix(ox, j).map_or(T::ZERO, |ix| src[ix]);
+                out[..lo].fill(T::ZERO);
+                out[hi..].fill(T::ZERO);
+                let mid = &mut out[lo..hi];
+                if s1 == 1 {
+                    mid.copy_from_slice(&src[ix0..ix0 + mid.len()]);
+                } else {
+                    for (o, &v) in mid.iter_mut().zip(src[ix0..].iter().step_by(s1)) {
+                        *o = v;
+                    }
                 }
             }
         }
@@ -204,15 +216,13 @@ pub fn col2im<T: crate::Float>(g: &Geom2d, cols: &[T], image: &mut [T]) {
     assert_eq!(image.len(), g.channels * g.size[0] * w, "BUG: col2im image");
     assert_eq!(cols.len(), g.rows() * oh * ow, "BUG: col2im cols");
     image.fill(T::ZERO);
-    let kw = g.kernel[1];
-    g.for_each_segment(|seg, base, iy| {
-        let j = (seg / oh) % kw;
+    let s1 = g.stride[1];
+    g.for_each_segment(|seg, base, iy, (lo, hi), ix0| {
         if let Some(iy) = iy {
             let dst = &mut image[base + iy * w..base + (iy + 1) * w];
-            for (ox, &v) in cols[seg * ow..(seg + 1) * ow].iter().enumerate() {
-                if let Some(ix) = g.ix(ox, j) {
-                    dst[ix] += v;
-                }
+            let src = &cols[seg * ow + lo..seg * ow + hi];
+            for (d, &v) in dst[ix0..].iter_mut().step_by(s1).zip(src) {
+                *d += v;
             }
         }
     });

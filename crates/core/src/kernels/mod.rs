@@ -6,5 +6,6 @@ pub mod copy;
 pub mod elementwise;
 pub mod gemm;
 pub mod im2col;
+pub mod par;
 pub mod pool;
 pub mod reduce;

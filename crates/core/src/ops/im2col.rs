@@ -19,6 +19,7 @@ use smallvec::smallvec;
 
 use crate::error::{Error, Result};
 use crate::kernels::im2col::{Geom2d, col2im, im2col};
+use crate::kernels::par::for_each_chunk;
 use crate::tape::{Backward, Grads};
 use crate::{Float, Shape, Tensor};
 
@@ -169,9 +170,10 @@ impl<T: Float> Tensor<T> {
         let mut cols = vec![T::ZERO; out.numel()];
         if per > 0 {
             let image = c * size[0] * size[1];
-            for (b, dst) in cols.chunks_mut(per).enumerate() {
-                im2col(&g, &self.as_slice()[b * image..(b + 1) * image], dst);
-            }
+            let x = self.as_slice();
+            for_each_chunk(&mut cols, per, per, |b, dst| {
+                im2col(&g, &x[b * image..(b + 1) * image], dst);
+            });
         }
         Ok(Tensor::from_op(
             Tensor::from_parts(cols, out),
@@ -250,9 +252,10 @@ impl<T: Float> Tensor<T> {
         let mut x = vec![T::ZERO; out.numel()];
         if image > 0 {
             let per = d[1] * d[2];
-            for (b, dst) in x.chunks_mut(image).enumerate() {
-                col2im(&g, &self.as_slice()[b * per..(b + 1) * per], dst);
-            }
+            let cols = self.as_slice();
+            for_each_chunk(&mut x, image, per, |b, dst| {
+                col2im(&g, &cols[b * per..(b + 1) * per], dst);
+            });
         }
         Ok(Tensor::from_op(Tensor::from_parts(x, out), &[self], || {
             Col2imBackward { params }

@@ -226,11 +226,9 @@ impl Plan {
             .iter()
             .map(|s| s * k * n)
             .collect();
-        let mut chunks = c.chunks_mut(m * n);
-        for_each_offset2(&self.batch, &sa, &sb, |oa, ob| {
-            let out = chunks
-                .next()
-                .expect("BUG: one output matrix per batch index");
+        let mut offsets = Vec::with_capacity(self.batch.numel());
+        for_each_offset2(&self.batch, &sa, &sb, |oa, ob| offsets.push((oa, ob)));
+        let gemm = |(oa, ob): (usize, usize), out: &mut [T]| {
             let lhs = MatRef {
                 data: a,
                 offset: oa,
@@ -244,9 +242,39 @@ impl Plan {
                 col_stride: bcs,
             };
             T::gemm_raw(m, k, n, lhs, rhs, out);
-        });
+        };
+        let threads = batch_threads(offsets.len(), m * k * n);
+        if threads <= 1 {
+            for (&o, out) in offsets.iter().zip(c.chunks_mut(m * n)) {
+                gemm(o, out);
+            }
+        } else {
+            // Independent products of a batch: split the batch evenly over
+            // the cores (each thread writes its own run of output matrices).
+            let per = offsets.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                for (offs, outs) in offsets.chunks(per).zip(c.chunks_mut(per * m * n)) {
+                    let gemm = &gemm;
+                    scope.spawn(move || {
+                        for (&o, out) in offs.iter().zip(outs.chunks_mut(m * n)) {
+                            gemm(o, out);
+                        }
+                    });
+                }
+            });
+        }
         Tensor::from_parts(c, self.out.clone())
     }
+}
+
+/// How many threads a batch of `batch` products of `mkn` multiply-adds each
+/// should use: one below about 2²² multiply-adds per thread (spawning costs
+/// tens of microseconds), else up to the available cores.
+fn batch_threads(batch: usize, mkn: usize) -> usize {
+    const MIN_WORK_PER_THREAD: usize = 1 << 22;
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let by_work = batch.saturating_mul(mkn) / MIN_WORK_PER_THREAD;
+    cores.min(batch).min(by_work).max(1)
 }
 
 /// Backward of [`Tensor::try_matmul_t`]: saves both operands and the flags.

@@ -1,9 +1,32 @@
 //! Splitting independent per-item work over the available cores.
 
+use std::sync::OnceLock;
+
+/// Returns how many threads `items` independent jobs of `work` units each
+/// (multiply-adds, elements copied) should use: 1 below about 2²¹ units per
+/// thread, where spawning (tens of microseconds) would not pay, else up to
+/// the available cores (counted once per process).
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::par::threads_for;
+/// assert_eq!(threads_for(100, 10), 1);
+/// assert!(threads_for(64, 1 << 22) >= 1);
+/// ```
+pub fn threads_for(items: usize, work: usize) -> usize {
+    const MIN_WORK_PER_THREAD: usize = 1 << 21;
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let by_work = items.saturating_mul(work) / MIN_WORK_PER_THREAD;
+    if by_work <= 1 || items <= 1 {
+        return 1;
+    }
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |c| c.get()));
+    cores.min(items).min(by_work)
+}
+
 /// Calls `f(i, chunk_i)` for each of the `out.len() / chunk` chunks of `out`,
-/// spreading them over up to the available cores when the whole job is at
-/// least about 2²¹ units of `work_per_chunk` per thread (spawning a thread
-/// costs tens of microseconds), and on the calling thread otherwise.
+/// spreading them over [`threads_for`]`(chunks, work_per_chunk)` threads.
 ///
 /// # Panics
 ///
@@ -22,15 +45,12 @@ pub fn for_each_chunk<T: Send>(
     work_per_chunk: usize,
     f: impl Fn(usize, &mut [T]) + Sync,
 ) {
-    const MIN_WORK_PER_THREAD: usize = 1 << 21;
     assert!(
         chunk > 0 && out.len().is_multiple_of(chunk),
         "BUG: for_each_chunk needs whole chunks"
     );
     let items = out.len() / chunk;
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    let by_work = items.saturating_mul(work_per_chunk) / MIN_WORK_PER_THREAD;
-    let threads = cores.min(items).min(by_work).max(1);
+    let threads = threads_for(items, work_per_chunk);
     if threads <= 1 {
         for (i, c) in out.chunks_mut(chunk).enumerate() {
             f(i, c);

@@ -572,7 +572,7 @@ pub(crate) mod tests {
             padding: [1, 1],
             ..Default::default()
         };
-        assert!(40 * 64 * 9 * 1024 > COLS_BUDGET);
+        const { assert!(40 * 64 * 9 * 1024 > COLS_BUDGET) };
         close(
             &x.conv2d(&w, None, p),
             &naive_conv2d(&x, &w, None, p),

@@ -233,7 +233,7 @@ impl<T: Float> Tensor<T> {
         }
         let [oh, ow] = check_window("col2im", self.shape(), size, &params, &params, 2)?;
         let taps = params.kernel[0] * params.kernel[1];
-        if d[1] % taps != 0 || d[2] != oh * ow {
+        if !d[1].is_multiple_of(taps) || d[2] != oh * ow {
             return Err(Error::Conv {
                 op: "col2im",
                 what: format!(
@@ -417,7 +417,7 @@ mod tests {
             ..Im2colParams::new([2, 2])
         };
         let x = Tensor::from_vec((0..12).map(|v| v as f64 * 0.1).collect(), [1, 1, 3, 4]).unwrap();
-        crate::gradgradcheck(|xs| xs[0].im2col(p).square(), &[x.clone()]).unwrap();
+        crate::gradgradcheck(|xs| xs[0].im2col(p).square(), std::slice::from_ref(&x)).unwrap();
         let y = x.im2col(p);
         crate::gradgradcheck(|xs| xs[0].col2im([3, 4], p).square(), &[y]).unwrap();
     }

@@ -17,6 +17,7 @@ use smallvec::smallvec;
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::{broadcast_strides, for_each_offset2};
 use crate::kernels::gemm::MatRef;
+use crate::kernels::par::threads_for;
 use crate::tape::{Backward, Grads};
 use crate::{Float, Shape, Tensor};
 
@@ -243,7 +244,7 @@ impl Plan {
             };
             T::gemm_raw(m, k, n, lhs, rhs, out);
         };
-        let threads = batch_threads(offsets.len(), m * k * n);
+        let threads = threads_for(offsets.len(), m * k * n);
         if threads <= 1 {
             for (&o, out) in offsets.iter().zip(c.chunks_mut(m * n)) {
                 gemm(o, out);
@@ -265,16 +266,6 @@ impl Plan {
         }
         Tensor::from_parts(c, self.out.clone())
     }
-}
-
-/// How many threads a batch of `batch` products of `mkn` multiply-adds each
-/// should use: one below about 2²² multiply-adds per thread (spawning costs
-/// tens of microseconds), else up to the available cores.
-fn batch_threads(batch: usize, mkn: usize) -> usize {
-    const MIN_WORK_PER_THREAD: usize = 1 << 22;
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    let by_work = batch.saturating_mul(mkn) / MIN_WORK_PER_THREAD;
-    cores.min(batch).min(by_work).max(1)
 }
 
 /// Backward of [`Tensor::try_matmul_t`]: saves both operands and the flags.

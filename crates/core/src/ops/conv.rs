@@ -11,12 +11,12 @@
 //! Textbooks that define convolution with a flipped kernel get the same layer
 //! with the kernel rotated by 180°.
 //!
-//! The op is a composite, with no backward of its own: `cols = im2col(x)`
-//! (`[n, g, c_in/g·kh·kw, oh·ow]`), `y = weight[g, c_out/g, c_in/g·kh·kw] ·
-//! cols` (a batched `matmul` broadcasting the weight over the batch), a reshape
-//! and a broadcast add of the bias. So `grad_x = col2im(weightᵀ · grad_out)`,
-//! `grad_weight = Σ_b grad_out · colsᵀ` and `grad_bias = Σ_{b, oy, ox}
-//! grad_out` come from those ops' rules, and are differentiable again.
+//! Computed as `cols = im2col(x)` (`[n, g, c_in/g·kh·kw, oh·ow]`) and `y =
+//! weight[g, c_out/g, c_in/g·kh·kw] · cols`, one batched GEMM, then a
+//! broadcast add of the bias. Gradients: `grad_x = col2im(weightᵀ ·
+//! grad_out)`, `grad_weight = Σ_b grad_out · colsᵀ`, `grad_bias = Σ_{b, oy,
+//! ox} grad_out`, written with those tensor ops (see `conv_gemm.rs`), so they
+//! are differentiable again.
 //!
 //! Output size per axis: `floor((w + 2p − d(k − 1) − 1) / s) + 1`. The
 //! lecture notes write `r = (w − f + 2b) / p` (w input, f filter, b border, p
@@ -24,12 +24,14 @@
 //! filter it gives 2 where the output is 3×3.
 //!
 //! Large batches are processed in tiles, so that the column buffer of one tile
-//! stays under [`COLS_BUDGET`] elements (a recorded graph still keeps each
-//! tile's columns for the weight gradient). Bilinear: no kinks.
+//! stays under [`COLS_BUDGET`] elements, in the forward and the backward pass
+//! (recorded, the op saves `x` and `weight`, not the columns). Bilinear: no
+//! kinks.
 
 use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::ops::conv_gemm::{ConvGeom, conv_gemm};
 use crate::ops::im2col::{Im2colParams, check_window};
 use crate::{Float, Shape, Tensor};
 
@@ -398,25 +400,15 @@ fn conv<T: Float>(
     };
     let size = [x4.dims()[2], x4.dims()[3]];
     let [oh, ow] = check_window(spec.op, x.shape(), size, &window, spec, spec.axes)?;
-    let n = x4.dims()[0];
-    let rows = window.geom(x4.dims()[1], size).rows();
-    let tile = (COLS_BUDGET / (rows * oh * ow).max(1)).max(1);
-    let g = spec.groups;
-    let wg = w4.reshape([g, c_out / g, rows / g]);
-    let run = |xb: &Tensor<T>| {
-        let nb = xb.dims()[0];
-        let cols = xb.im2col(window).reshape([nb, g, rows / g, oh * ow]);
-        wg.matmul(&cols).reshape([nb, c_out, oh, ow])
+    let geo = ConvGeom {
+        window,
+        groups: spec.groups,
+        c_in: x4.dims()[1],
+        c_out,
+        size,
+        out: [oh, ow],
     };
-    let mut y = if n <= tile {
-        run(&x4)
-    } else {
-        let parts: Vec<Tensor<T>> = (0..n)
-            .step_by(tile)
-            .map(|s| run(&x4.narrow(0, s, tile.min(n - s))))
-            .collect();
-        Tensor::concat(&parts.iter().collect::<Vec<_>>(), 0)
-    };
+    let mut y = conv_gemm(&x4, &w4, geo);
     if let Some(b) = bias {
         y = &y + &b.reshape([1, c_out, 1, 1]);
     }
@@ -578,6 +570,43 @@ pub(crate) mod tests {
             &naive_conv2d(&x, &w, None, p),
             "tiled",
         );
+    }
+
+    #[test]
+    fn tiled_gradients_equal_per_image_gradients() {
+        // 9 images of 64·9 × 1024 columns run as tiles of 7 and 2 images.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+        let x = Tensor::<f64>::randn([9, 64, 32, 32], 0.0, 1.0, &mut rng).unwrap();
+        let w = Tensor::<f64>::randn([2, 64, 3, 3], 0.0, 0.1, &mut rng).unwrap();
+        let seed = Tensor::<f64>::randn([9, 2, 32, 32], 0.0, 1.0, &mut rng).unwrap();
+        let p = Conv2dParams {
+            padding: [1, 1],
+            ..Default::default()
+        };
+        let (xl, wl) = (x.clone().requires_grad(), w.clone().requires_grad());
+        let g = xl
+            .conv2d(&wl, None, p)
+            .backward_with(Some(&seed), crate::BackwardOptions::default())
+            .unwrap();
+        let mut gw = Tensor::<f64>::zeros([2, 64, 3, 3]);
+        for b in 0..9 {
+            let xb = x.narrow(0, b, 1).requires_grad();
+            let wb = w.clone().requires_grad();
+            let gb = xb
+                .conv2d(&wb, None, p)
+                .backward_with(
+                    Some(&seed.narrow(0, b, 1)),
+                    crate::BackwardOptions::default(),
+                )
+                .unwrap();
+            close(
+                &g.get(&xl).unwrap().narrow(0, b, 1),
+                gb.get(&xb).unwrap(),
+                "grad_x",
+            );
+            gw = &gw + gb.get(&wb).unwrap();
+        }
+        close(g.get(&wl).unwrap(), &gw, "grad_weight");
     }
 
     /// The lecture notes' 4×4 input ("O que é uma convolução").

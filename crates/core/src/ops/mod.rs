@@ -6,6 +6,7 @@ mod abs_clamp;
 mod arith;
 mod concat;
 pub(crate) mod conv;
+mod conv_gemm;
 pub(crate) mod conv_transpose;
 mod exp_log;
 mod gather;

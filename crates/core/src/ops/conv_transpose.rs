@@ -15,10 +15,13 @@
 //! per group, `[n, g, c_out/g·kh·kw, h·w]`), then [`Tensor::col2im`], then the
 //! bias. So `grad_x = weight · im2col(grad_out)` (a convolution of `grad_out`),
 //! `grad_weight = Σ_b x · im2col(grad_out)ᵀ`, `grad_bias = Σ grad_out`, all
-//! from those ops' rules and differentiable again. Bilinear: no kinks.
+//! from those ops' rules and differentiable again. The batch runs in tiles
+//! whose columns stay under `COLS_BUDGET` elements; recorded, the graph
+//! keeps `x` and `weight` (saved by `matmul`), never the columns (`col2im`
+//! saves nothing). Bilinear: no kinks.
 
 use crate::error::Result;
-use crate::ops::conv::{ConvSpec, as_2d};
+use crate::ops::conv::{COLS_BUDGET, ConvSpec, as_2d};
 use crate::ops::im2col::{Im2colParams, check_window};
 use crate::{Float, Tensor};
 
@@ -318,10 +321,24 @@ fn conv_transpose<T: Float>(
     let taps = window.kernel[0] * window.kernel[1];
     let wg = w4.reshape([g, c_in / g, c_out / g * taps]);
     let xg = x4.reshape([n, g, c_in / g, size[0] * size[1]]);
-    let cols = wg
-        .matmul_t(&xg, true, false)
-        .reshape([n, c_out * taps, size[0] * size[1]]);
-    let mut y = cols.col2im(out, window);
+    let hw = size[0] * size[1];
+    let run = |xt: &Tensor<T>| {
+        let t = xt.dims()[0];
+        wg.matmul_t(xt, true, false)
+            .reshape([t, c_out * taps, hw])
+            .col2im(out, window)
+    };
+    // Tile the batch so that the columns of one tile stay under the budget.
+    let tile = (COLS_BUDGET / (c_out * taps * hw).max(1)).max(1);
+    let mut y = if n <= tile {
+        run(&xg)
+    } else {
+        let parts: Vec<Tensor<T>> = (0..n)
+            .step_by(tile)
+            .map(|s| run(&xg.narrow(0, s, tile.min(n - s))))
+            .collect();
+        Tensor::concat(&parts.iter().collect::<Vec<_>>(), 0)
+    };
     if let Some(b) = bias {
         y = &y + &b.reshape([1, c_out, 1, 1]);
     }
@@ -429,6 +446,20 @@ mod tests {
             for (a, b) in got.as_slice().iter().zip(want.as_slice()) {
                 assert!((a - b).abs() < 1e-10, "{xs:?} {ws:?} {p:?}");
             }
+        }
+    }
+
+    #[test]
+    fn batches_larger_than_one_tile_match_direct_loops() {
+        // 9 images of 64·16 × 1024 columns each: tiles of 4, 4 and 1 image.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(34);
+        let x = Tensor::<f64>::randn([9, 2, 32, 32], 0.0, 1.0, &mut rng).unwrap();
+        let w = Tensor::<f64>::randn([2, 64, 4, 4], 0.0, 1.0, &mut rng).unwrap();
+        const { assert!(9 * 64 * 16 * 1024 > 2 * crate::ops::conv::COLS_BUDGET) };
+        let p = ConvTranspose2dParams::default();
+        let (got, want) = (x.conv_transpose2d(&w, None, p), naive(&x, &w, None, p));
+        for (a, b) in got.as_slice().iter().zip(want.as_slice()) {
+            assert!((a - b).abs() < 1e-10);
         }
     }
 

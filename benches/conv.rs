@@ -67,7 +67,7 @@ fn main() {
     println!(
         "wengert conv2d benchmark: f32, batch {n}, {c} -> {c} channels, 3x3, {h}x{w}, padding 1 (medians)"
     );
-    let fwd = time(2, 15, || {
+    let fwd = time(3, 20, || {
         black_box(no_grad(|| x.conv2d(&wt, Some(&b), p)));
     });
     report("forward (no_grad)", &fwd, flops);
@@ -77,7 +77,7 @@ fn main() {
     };
     // One tile of the forward pass: 7 images of 576 × 1024 columns.
     let tile = x.narrow(0, 0, 7);
-    let cols = time(2, 15, || {
+    let cols = time(3, 20, || {
         black_box(tile.im2col(window));
     });
     report("im2col, one 7-image tile", &cols, 0.0);
@@ -86,11 +86,11 @@ fn main() {
         wt.clone().requires_grad(),
         b.clone().requires_grad(),
     );
-    let rec = time(2, 15, || {
+    let rec = time(3, 20, || {
         black_box(xl.conv2d(&wl, Some(&bl), p));
     });
     report("forward (recorded)", &rec, flops);
-    let fb = time(2, 15, || {
+    let fb = time(3, 20, || {
         let g = xl.conv2d(&wl, Some(&bl), p).sum().backward().unwrap();
         black_box(g);
     });

@@ -195,8 +195,9 @@ impl ConvSpec<'_> {
         if g == 0 {
             return Err(self.err(x, "groups must be positive".into()));
         }
-        let c_out = if transposed { w1 * g } else { w0 };
-        let expected_in = if transposed { w0 } else { w1 * g };
+        // Saturating: an absurd group count must give an error, not overflow.
+        let c_out = if transposed { w1.saturating_mul(g) } else { w0 };
+        let expected_in = if transposed { w0 } else { w1.saturating_mul(g) };
         if c_in != expected_in {
             let what = if transposed {
                 format!(
@@ -779,6 +780,27 @@ pub(crate) mod tests {
             "conv1d: kernel extent 4 is larger than the padded input 3 (input [1, 1, 3], \
              weight [1, 1, 4], stride 1, padding 0, dilation 1, groups 1)"
         );
+    }
+
+    #[test]
+    fn absurd_parameters_are_errors_not_overflows() {
+        let x = Tensor::<f32>::zeros([1, 2, 3, 3]);
+        let w = Tensor::<f32>::zeros([2, 2, 3, 3]);
+        let p = Conv2dParams {
+            padding: [usize::MAX / 2, 0],
+            dilation: [usize::MAX, 1],
+            ..Default::default()
+        };
+        assert!(matches!(x.try_conv2d(&w, None, p), Err(Error::Conv { .. })));
+        let p = Conv2dParams {
+            groups: usize::MAX,
+            ..Default::default()
+        };
+        assert!(matches!(x.try_conv2d(&w, None, p), Err(Error::Conv { .. })));
+        let e = x
+            .try_conv2d(&Tensor::zeros([2, 2, 0, 3]), None, Conv2dParams::default())
+            .unwrap_err();
+        assert!(e.to_string().contains("kernel must be positive"), "{e}");
     }
 
     #[test]

@@ -300,6 +300,12 @@ fn conv_transpose<T: Float>(
             + 1
     };
     let (oh, ow) = (out_len(0), out_len(1));
+    if oh > usize::MAX as i128 || ow > usize::MAX as i128 {
+        return Err(spec.err(
+            x.shape(),
+            format!("output size [{oh}, {ow}] does not fit in usize"),
+        ));
+    }
     if oh <= 0 || ow <= 0 || size.contains(&0) {
         return Err(spec.err(
             x.shape(),
@@ -597,6 +603,19 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn conv_transpose_second_derivatives_flow() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(35);
+        let x = Tensor::<f64>::randn([1, 2, 2, 3], 0.0, 1.0, &mut rng).unwrap();
+        let w = Tensor::<f64>::randn([2, 1, 2, 2], 0.0, 1.0, &mut rng).unwrap();
+        let p = ConvTranspose2dParams {
+            stride: [2, 1],
+            groups: 2,
+            ..Default::default()
+        };
+        crate::gradgradcheck(|v| v[0].conv_transpose2d(&v[1], None, p).square(), &[x, w]).unwrap();
     }
 
     proptest! {

@@ -123,8 +123,12 @@ pub(crate) fn check_window(
     }
     let geom = p.geom(1, size);
     geom.out().ok_or_else(|| {
-        let ext = |a: usize| p.dilation[a].saturating_mul(p.kernel[a] - 1) + 1;
-        let pad = |a: usize| size[a] + 2 * p.padding[a];
+        let ext = |a: usize| {
+            p.dilation[a]
+                .saturating_mul(p.kernel[a] - 1)
+                .saturating_add(1)
+        };
+        let pad = |a: usize| size[a].saturating_add(p.padding[a].saturating_mul(2));
         err(format!(
             "kernel extent {} is larger than the padded input {}",
             show([ext(0), ext(1)]),

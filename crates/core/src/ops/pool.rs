@@ -639,6 +639,26 @@ mod tests {
         assert!(matches!(e, Error::EmptyReduction { .. }));
     }
 
+    #[test]
+    fn pooling_second_derivatives_flow() {
+        // Unique values keep max pooling away from its kinks (ties).
+        let x = Tensor::from_vec(
+            (0..12).map(|v| ((v * 7) % 12) as f64 * 0.1).collect(),
+            [1, 1, 3, 4],
+        )
+        .unwrap();
+        crate::gradgradcheck(
+            |v| v[0].max_pool2d([2, 2], [1, 1], [0, 0]).square(),
+            std::slice::from_ref(&x),
+        )
+        .unwrap();
+        crate::gradgradcheck(
+            |v| v[0].avg_pool2d([2, 2], [1, 2], [1, 1], false).square(),
+            &[x],
+        )
+        .unwrap();
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]

@@ -285,8 +285,8 @@ mod tests {
         let mut seed = 7u64;
         let mut cases = 0;
         for c in [1, 2, 3] {
-            for h in [1, 2, 5, 7] {
-                for w in [1, 3, 4, 12] {
+            for h in [0, 1, 2, 5, 7] {
+                for w in [0, 1, 3, 4, 12] {
                     for (kh, kw) in [(1, 1), (2, 3), (3, 3)] {
                         for (s, p, d) in [([1, 1], [0, 0], [1, 1]), ([2, 3], [1, 2], [1, 2])] {
                             let g = Geom2d {

@@ -202,3 +202,4 @@ fn mlp_hessian_vector_product_matches_finite_differences_of_the_gradient() {
         assert!((a - n).abs() <= 1e-6 + 1e-5 * n.abs(), "{a} vs {n}");
     }
 }
+

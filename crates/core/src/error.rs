@@ -235,6 +235,23 @@ pub enum Error {
     /// differences. The report names the input, the element and both values.
     #[error("{0}")]
     GradCheck(Box<GradCheckFailure>),
+
+    /// A convolution, im2col or pooling configuration that cannot apply to its
+    /// input: a zero kernel, stride, dilation or group count, input channels
+    /// that differ from the weight's or do not split into the groups, a kernel
+    /// longer than the padded input, pooling padding over half the kernel.
+    /// `what` names the offending parameter; change it or the shapes.
+    #[error("{op}: {what} (input {input}, {params})")]
+    Conv {
+        /// The op.
+        op: &'static str,
+        /// What was wrong, with the numbers involved (and the weight's shape).
+        what: String,
+        /// The input's shape.
+        input: Shape,
+        /// Every parameter of the op (`kernel [3, 3], stride [1, 1], ...`).
+        params: String,
+    },
 }
 
 /// Which pass an [`Error::Anomaly`] was found in.

@@ -34,6 +34,26 @@
 //! forward pass again for the next step. [`no_grad`] switches recording off, and
 //! [`Tensor::detach`] cuts a value from its history.
 //!
+//! ## Convolution and pooling
+//!
+//! [`Tensor::conv2d`] and [`Tensor::conv1d`] (NCHW / NCL, with
+//! [`Conv2dParams`] / [`Conv1dParams`]: stride, padding, dilation, groups) are
+//! cross-correlations as in PyTorch, computed as [`Tensor::im2col`] plus one
+//! batched GEMM; [`Tensor::conv_transpose2d`] is their adjoint. Pooling:
+//! [`Tensor::max_pool2d`], [`Tensor::avg_pool2d`], [`Tensor::global_avg_pool`]
+//! and the 1-D forms. Output size per axis: `floor((w + 2p − d(k − 1) − 1) /
+//! s) + 1`.
+//!
+//! ```
+//! use wengert_core::{Conv2dParams, Tensor};
+//! let x = Tensor::<f32>::ones([1, 3, 8, 8]);
+//! let w = Tensor::<f32>::ones([4, 3, 3, 3]);
+//! let p = Conv2dParams { padding: [1, 1], ..Default::default() };
+//! let y = x.conv2d(&w, None, p).relu().max_pool2d([2, 2], [2, 2], [0, 0]);
+//! assert_eq!(y.dims(), &[1, 4, 4, 4]);
+//! assert_eq!(y.as_slice()[5], 27.0); // an interior 3×3×3 window of ones
+//! ```
+//!
 //! ## Writing a new op
 //!
 //! Compute the value, then hand it to [`Tensor::from_op`] with the inputs and a
@@ -109,6 +129,9 @@ pub use gradcheck::{
     gradgradcheck_with,
 };
 pub use higher::{grad, hessian, hvp, jacobian};
+pub use ops::conv::{Conv1dParams, Conv2dParams};
+pub use ops::conv_transpose::{ConvTranspose1dParams, ConvTranspose2dParams};
+pub use ops::im2col::Im2colParams;
 pub use shape::Shape;
 pub use tape::{
     Backward, Grads, LeafId, detect_anomaly, is_anomaly_enabled, is_grad_enabled, no_grad,

@@ -1,8 +1,11 @@
 //! Tape-free numeric code on slices: the GEMM wrapper, broadcasting
-//! element-wise loops, index-copy loops and accurate reductions. Nothing here
-//! knows about the tape.
+//! element-wise loops, index-copy loops, accurate reductions, and the im2col
+//! and max-pooling loops of convolution. Nothing here knows about the tape.
 
 pub mod copy;
 pub mod elementwise;
 pub mod gemm;
+pub mod im2col;
+pub mod par;
+pub mod pool;
 pub mod reduce;

@@ -17,6 +17,7 @@ use smallvec::smallvec;
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::{broadcast_strides, for_each_offset2};
 use crate::kernels::gemm::MatRef;
+use crate::kernels::par::threads_for;
 use crate::tape::{Backward, Grads};
 use crate::{Float, Shape, Tensor};
 
@@ -226,11 +227,9 @@ impl Plan {
             .iter()
             .map(|s| s * k * n)
             .collect();
-        let mut chunks = c.chunks_mut(m * n);
-        for_each_offset2(&self.batch, &sa, &sb, |oa, ob| {
-            let out = chunks
-                .next()
-                .expect("BUG: one output matrix per batch index");
+        let mut offsets = Vec::with_capacity(self.batch.numel());
+        for_each_offset2(&self.batch, &sa, &sb, |oa, ob| offsets.push((oa, ob)));
+        let gemm = |(oa, ob): (usize, usize), out: &mut [T]| {
             let lhs = MatRef {
                 data: a,
                 offset: oa,
@@ -244,7 +243,27 @@ impl Plan {
                 col_stride: bcs,
             };
             T::gemm_raw(m, k, n, lhs, rhs, out);
-        });
+        };
+        let threads = threads_for(offsets.len(), m * k * n);
+        if threads <= 1 {
+            for (&o, out) in offsets.iter().zip(c.chunks_mut(m * n)) {
+                gemm(o, out);
+            }
+        } else {
+            // Independent products of a batch: split the batch evenly over
+            // the cores (each thread writes its own run of output matrices).
+            let per = offsets.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                for (offs, outs) in offsets.chunks(per).zip(c.chunks_mut(per * m * n)) {
+                    let gemm = &gemm;
+                    scope.spawn(move || {
+                        for (&o, out) in offs.iter().zip(outs.chunks_mut(m * n)) {
+                            gemm(o, out);
+                        }
+                    });
+                }
+            });
+        }
         Tensor::from_parts(c, self.out.clone())
     }
 }

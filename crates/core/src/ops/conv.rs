@@ -1,0 +1,852 @@
+//! `conv2d` and `conv1d`: cross-correlation through im2col and one GEMM.
+//!
+//! With `x: [n, c_in, h, w]`, `weight: [c_out, c_in / g, kh, kw]` and `g`
+//! groups, output channel `o` of group `o / (c_out / g)` sees only that
+//! group's input channels:
+//!
+//! `y[b, o, oy, ox] = bias[o] + Σ_{c, i, j} weight[o, c, i, j] ·
+//! x_pad[b, group_offset + c, oy·sh + i·dh, ox·sw + j·dw]`
+//!
+//! This is **cross-correlation, as in PyTorch**: the kernel is not flipped.
+//! Textbooks that define convolution with a flipped kernel get the same layer
+//! with the kernel rotated by 180°.
+//!
+//! Computed as `cols = im2col(x)` (`[n, g, c_in/g·kh·kw, oh·ow]`) and `y =
+//! weight[g, c_out/g, c_in/g·kh·kw] · cols`, one batched GEMM, then a
+//! broadcast add of the bias. Gradients: `grad_x = col2im(weightᵀ ·
+//! grad_out)`, `grad_weight = Σ_b grad_out · colsᵀ`, `grad_bias = Σ_{b, oy,
+//! ox} grad_out`, written with those tensor ops (see `conv_gemm.rs`), so they
+//! are differentiable again.
+//!
+//! Output size per axis: `floor((w + 2p − d(k − 1) − 1) / s) + 1`. The
+//! lecture notes write `r = (w − f + 2b) / p` (w input, f filter, b border, p
+//! step), which drops the `+ 1` and the floor: for a 4×4 input and a 2×2
+//! filter it gives 2 where the output is 3×3.
+//!
+//! Large batches are processed in tiles, so that the column buffer of one tile
+//! stays under [`COLS_BUDGET`] elements, in the forward and the backward pass
+//! (recorded, the op saves `x` and `weight`, not the columns). Bilinear: no
+//! kinks.
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+use crate::ops::conv_gemm::{ConvGeom, conv_gemm};
+use crate::ops::im2col::{Im2colParams, check_window};
+use crate::{Float, Shape, Tensor};
+
+/// The largest column buffer, in elements, that one convolution tile builds
+/// (16 MiB of `f32`); a batch whose columns exceed it is split.
+pub(crate) const COLS_BUDGET: usize = 1 << 22;
+
+/// Stride, zero padding, dilation and groups of [`Tensor::conv2d`], as
+/// `[height, width]` pairs; the default is stride 1, padding 0, dilation 1,
+/// one group.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::Conv2dParams;
+/// let p = Conv2dParams { padding: [1, 1], ..Conv2dParams::default() };
+/// assert_eq!((p.stride, p.dilation, p.groups), ([1, 1], [1, 1], 1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Conv2dParams {
+    /// Step between windows; must be positive.
+    pub stride: [usize; 2],
+    /// Zeros added on both sides of each spatial axis.
+    pub padding: [usize; 2],
+    /// Spacing between kernel taps (1: contiguous); must be positive.
+    pub dilation: [usize; 2],
+    /// Channel groups; must divide both channel counts (`c_in` for depthwise).
+    pub groups: usize,
+}
+
+impl Default for Conv2dParams {
+    fn default() -> Self {
+        Conv2dParams {
+            stride: [1, 1],
+            padding: [0, 0],
+            dilation: [1, 1],
+            groups: 1,
+        }
+    }
+}
+
+/// Stride, zero padding, dilation and groups of [`Tensor::conv1d`]; the
+/// default is stride 1, padding 0, dilation 1, one group.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::Conv1dParams;
+/// let p = Conv1dParams { stride: 2, ..Conv1dParams::default() };
+/// assert_eq!((p.padding, p.dilation, p.groups), (0, 1, 1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Conv1dParams {
+    /// Step between windows; must be positive.
+    pub stride: usize,
+    /// Zeros added on both ends.
+    pub padding: usize,
+    /// Spacing between kernel taps (1: contiguous); must be positive.
+    pub dilation: usize,
+    /// Channel groups; must divide both channel counts.
+    pub groups: usize,
+}
+
+impl Default for Conv1dParams {
+    fn default() -> Self {
+        Conv1dParams {
+            stride: 1,
+            padding: 0,
+            dilation: 1,
+            groups: 1,
+        }
+    }
+}
+
+/// What a convolution-like op needs to know to validate its operands, in the
+/// 2-D form (a 1-D op has height 1); `axes` is the user's spatial rank.
+pub(crate) struct ConvSpec<'a> {
+    pub(crate) op: &'static str,
+    pub(crate) axes: usize,
+    pub(crate) window: Im2colParams,
+    pub(crate) groups: usize,
+    /// The weight as the user passed it, for messages.
+    pub(crate) weight: &'a Shape,
+    /// The extra parameter of transposed convolution.
+    pub(crate) output_padding: Option<[usize; 2]>,
+}
+
+impl fmt::Display for ConvSpec<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.window;
+        let show = |v: [usize; 2]| {
+            if self.axes == 1 {
+                v[1].to_string()
+            } else {
+                format!("{v:?}")
+            }
+        };
+        write!(
+            f,
+            "weight {}, stride {}, padding {}",
+            self.weight,
+            show(p.stride),
+            show(p.padding)
+        )?;
+        if let Some(op) = self.output_padding {
+            write!(f, ", output_padding {}", show(op))?;
+        }
+        write!(f, ", dilation {}, groups {}", show(p.dilation), self.groups)
+    }
+}
+
+impl ConvSpec<'_> {
+    pub(crate) fn err(&self, input: &Shape, what: String) -> Error {
+        Error::Conv {
+            op: self.op,
+            what,
+            input: input.clone(),
+            params: self.to_string(),
+        }
+    }
+
+    /// Checks the ranks of input and weight, the groups and the bias length
+    /// (`c_out`); returns `c_out`. `per_group_in` is true for a convolution
+    /// weight `[c_out, c_in/g, ..]`, false for a transposed one `[c_in,
+    /// c_out/g, ..]`.
+    pub(crate) fn check_channels(
+        &self,
+        x: &Shape,
+        bias: Option<&Shape>,
+        transposed: bool,
+    ) -> Result<usize> {
+        let rank = self.axes + 2;
+        let (what_x, what_w) = match (self.axes, transposed) {
+            (1, false) => (
+                "rank 3 input [batch, channels, length]",
+                "rank 3 weight [out_channels, in_channels / groups, kernel]",
+            ),
+            (1, true) => (
+                "rank 3 input [batch, channels, length]",
+                "rank 3 weight [in_channels, out_channels / groups, kernel]",
+            ),
+            (_, false) => (
+                "rank 4 input [batch, channels, height, width]",
+                "rank 4 weight [out_channels, in_channels / groups, kh, kw]",
+            ),
+            (_, true) => (
+                "rank 4 input [batch, channels, height, width]",
+                "rank 4 weight [in_channels, out_channels / groups, kh, kw]",
+            ),
+        };
+        for (shape, expected) in [(x, what_x), (self.weight, what_w)] {
+            if shape.rank() != rank {
+                return Err(Error::RankMismatch {
+                    op: self.op,
+                    expected,
+                    shape: shape.clone(),
+                });
+            }
+        }
+        let (c_in, w0, w1, g) = (x[1], self.weight[0], self.weight[1], self.groups);
+        if g == 0 {
+            return Err(self.err(x, "groups must be positive".into()));
+        }
+        // Saturating: an absurd group count must give an error, not overflow.
+        let c_out = if transposed { w1.saturating_mul(g) } else { w0 };
+        let expected_in = if transposed { w0 } else { w1.saturating_mul(g) };
+        if c_in != expected_in {
+            let what = if transposed {
+                format!(
+                    "input has {c_in} channels but the weight's first axis (in_channels) is {w0}"
+                )
+            } else {
+                format!(
+                    "input has {c_in} channels but the weight expects {expected_in} ({w1} · {g} groups)"
+                )
+            };
+            return Err(self.err(x, what));
+        }
+        if c_in % g != 0 || c_out % g != 0 {
+            return Err(self.err(
+                x,
+                format!("groups {g} must divide the input channels {c_in} and the output channels {c_out}"),
+            ));
+        }
+        if let Some(b) = bias
+            && b.dims() != [c_out]
+        {
+            return Err(Error::ShapeMismatch {
+                op: self.op,
+                expected: Shape::from([c_out]),
+                actual: b.clone(),
+            });
+        }
+        Ok(c_out)
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// Returns the 2-D cross-correlation of `self` (`[n, c_in, h, w]`) with
+    /// `weight` (`[c_out, c_in / groups, kh, kw]`) plus `bias` (`[c_out]`), as
+    /// PyTorch's `conv2d`: the kernel is **not** flipped.
+    ///
+    /// The output is `[n, c_out, oh, ow]` with, per axis, `o = floor((w + 2p −
+    /// d(k − 1) − 1) / s) + 1`. (The lecture notes' `r = (w − f + 2b) / p`
+    /// omits the `+ 1` and the floor.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::{Conv2dParams, Tensor};
+    /// // The lecture notes' 4×4 input and vertical-edge filter.
+    /// let x = Tensor::from_vec(vec![1.0f32, 3.0, 6.0, 4.0, 2.0, 2.0, 0.0, 4.0,
+    ///                               5.0, 0.0, 1.0, 4.0, 4.0, 4.0, 1.0, 3.0], [1, 1, 4, 4]).unwrap();
+    /// let w = Tensor::from_vec(vec![-1.0f32, 1.0, -1.0, 1.0], [1, 1, 2, 2]).unwrap();
+    /// let y = x.try_conv2d(&w, None, Conv2dParams::default()).unwrap();
+    /// assert_eq!(y.dims(), &[1, 1, 3, 3]);
+    /// assert_eq!(y.to_vec(), vec![2.0, 1.0, 2.0, -5.0, -1.0, 7.0, -5.0, -2.0, 5.0]);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RankMismatch`] unless input and weight have rank 4;
+    /// [`Error::Conv`] for input channels other than `weight[1] · groups`, zero
+    /// groups or groups that do not divide `c_out`, a zero stride or dilation,
+    /// or a dilated kernel longer than the padded input;
+    /// [`Error::ShapeMismatch`] for a bias other than `[c_out]`. All checks run
+    /// before any arithmetic.
+    pub fn try_conv2d(
+        &self,
+        weight: &Tensor<T>,
+        bias: Option<&Tensor<T>>,
+        params: Conv2dParams,
+    ) -> Result<Tensor<T>> {
+        let spec = ConvSpec {
+            op: "conv2d",
+            axes: 2,
+            window: Im2colParams {
+                kernel: [0, 0],
+                stride: params.stride,
+                padding: params.padding,
+                dilation: params.dilation,
+            },
+            groups: params.groups,
+            weight: weight.shape(),
+            output_padding: None,
+        };
+        conv(&spec, self, weight, bias)
+    }
+
+    /// Panicking twin of [`Tensor::try_conv2d`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::{Conv2dParams, Tensor};
+    /// let x = Tensor::<f64>::ones([2, 3, 5, 5]);
+    /// let w = Tensor::<f64>::ones([4, 3, 3, 3]);
+    /// let p = Conv2dParams { padding: [1, 1], stride: [2, 2], ..Default::default() };
+    /// let y = x.conv2d(&w, None, p);
+    /// assert_eq!(y.dims(), &[2, 4, 3, 3]);
+    /// assert_eq!(y.as_slice()[4], 27.0); // an interior window sees 3·3·3 ones
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Where [`Tensor::try_conv2d`] returns an error, with its message.
+    #[track_caller]
+    pub fn conv2d(
+        &self,
+        weight: &Tensor<T>,
+        bias: Option<&Tensor<T>>,
+        params: Conv2dParams,
+    ) -> Tensor<T> {
+        match self.try_conv2d(weight, bias, params) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Returns the 1-D cross-correlation of `self` (`[n, c_in, l]`) with
+    /// `weight` (`[c_out, c_in / groups, k]`) plus `bias` (`[c_out]`), as
+    /// PyTorch's `conv1d` (the kernel is not flipped); the output is `[n,
+    /// c_out, floor((l + 2p − d(k − 1) − 1) / s) + 1]`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::{Conv1dParams, Tensor};
+    /// // The lecture notes' moving average of a time series.
+    /// let y = Tensor::from_vec(vec![100.0f64, 120.0, 115.0, 200.0, 135.0, 130.0, 140.0], [1, 1, 7]).unwrap();
+    /// let f = Tensor::full([1, 1, 4], 0.25);
+    /// let avg = y.try_conv1d(&f, None, Conv1dParams::default()).unwrap();
+    /// assert_eq!(avg.to_vec(), vec![133.75, 142.5, 145.0, 151.25]);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Tensor::try_conv2d`], for rank-3 operands.
+    pub fn try_conv1d(
+        &self,
+        weight: &Tensor<T>,
+        bias: Option<&Tensor<T>>,
+        params: Conv1dParams,
+    ) -> Result<Tensor<T>> {
+        let spec = ConvSpec {
+            op: "conv1d",
+            axes: 1,
+            window: Im2colParams {
+                kernel: [0, 0],
+                stride: [1, params.stride],
+                padding: [0, params.padding],
+                dilation: [1, params.dilation],
+            },
+            groups: params.groups,
+            weight: weight.shape(),
+            output_padding: None,
+        };
+        conv(&spec, self, weight, bias)
+    }
+
+    /// Panicking twin of [`Tensor::try_conv1d`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::{Conv1dParams, Tensor};
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], [1, 1, 3]).unwrap();
+    /// let w = Tensor::from_vec(vec![1.0f32, -1.0], [1, 1, 2]).unwrap();
+    /// let p = Conv1dParams { padding: 1, ..Default::default() };
+    /// assert_eq!(x.conv1d(&w, None, p).to_vec(), vec![-1.0, -1.0, -1.0, 3.0]);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Where [`Tensor::try_conv1d`] returns an error, with its message.
+    #[track_caller]
+    pub fn conv1d(
+        &self,
+        weight: &Tensor<T>,
+        bias: Option<&Tensor<T>>,
+        params: Conv1dParams,
+    ) -> Tensor<T> {
+        match self.try_conv1d(weight, bias, params) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// Views a 1-D operand `[a, b, l]` as 2-D `[a, b, 1, l]`.
+pub(crate) fn as_2d<T: Float>(t: &Tensor<T>, axes: usize) -> Tensor<T> {
+    if axes == 1 { t.unsqueeze(2) } else { t.clone() }
+}
+
+/// Validates everything, then runs the convolution in the 2-D form.
+fn conv<T: Float>(
+    spec: &ConvSpec<'_>,
+    x: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+) -> Result<Tensor<T>> {
+    let c_out = spec.check_channels(x.shape(), bias.map(Tensor::shape), false)?;
+    let (x4, w4) = (as_2d(x, spec.axes), as_2d(weight, spec.axes));
+    let window = Im2colParams {
+        kernel: [w4.dims()[2], w4.dims()[3]],
+        ..spec.window
+    };
+    let size = [x4.dims()[2], x4.dims()[3]];
+    let [oh, ow] = check_window(spec.op, x.shape(), size, &window, spec, spec.axes)?;
+    let geo = ConvGeom {
+        window,
+        groups: spec.groups,
+        c_in: x4.dims()[1],
+        c_out,
+        size,
+        out: [oh, ow],
+    };
+    let mut y = conv_gemm(&x4, &w4, geo);
+    if let Some(b) = bias {
+        y = &y + &b.reshape([1, c_out, 1, 1]);
+    }
+    Ok(if spec.axes == 1 { y.squeeze(2) } else { y })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::testing::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Direct nested-loop 2-D cross-correlation with groups (f64).
+    pub(crate) fn naive_conv2d(
+        x: &Tensor<f64>,
+        w: &Tensor<f64>,
+        bias: Option<&Tensor<f64>>,
+        p: Conv2dParams,
+    ) -> Tensor<f64> {
+        let (xd, wd) = (x.dims(), w.dims());
+        let (n, c_in, h, wi) = (xd[0], xd[1], xd[2], xd[3]);
+        let (c_out, cg, kh, kw) = (wd[0], wd[1], wd[2], wd[3]);
+        let o = |a: usize, size: usize, k: usize| {
+            (size + 2 * p.padding[a] - p.dilation[a] * (k - 1) - 1) / p.stride[a] + 1
+        };
+        let (oh, ow) = (o(0, h, kh), o(1, wi, kw));
+        let per_group_out = c_out / p.groups;
+        let (xs, ws) = (x.as_slice(), w.as_slice());
+        let mut y = vec![0.0; n * c_out * oh * ow];
+        for b in 0..n {
+            for oc in 0..c_out {
+                let grp = oc / per_group_out;
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut acc = bias.map_or(0.0, |b| b.as_slice()[oc]);
+                        for c in 0..cg {
+                            let ic = grp * cg + c;
+                            for i in 0..kh {
+                                for j in 0..kw {
+                                    let iy = (oy * p.stride[0] + i * p.dilation[0]) as isize
+                                        - p.padding[0] as isize;
+                                    let ix = (ox * p.stride[1] + j * p.dilation[1]) as isize
+                                        - p.padding[1] as isize;
+                                    if iy < 0 || ix < 0 || iy as usize >= h || ix as usize >= wi {
+                                        continue;
+                                    }
+                                    acc += ws[((oc * cg + c) * kh + i) * kw + j]
+                                        * xs[((b * c_in + ic) * h + iy as usize) * wi
+                                            + ix as usize];
+                                }
+                            }
+                        }
+                        y[((b * c_out + oc) * oh + oy) * ow + ox] = acc;
+                    }
+                }
+            }
+        }
+        Tensor::from_vec(y, [n, c_out, oh, ow]).unwrap()
+    }
+
+    fn close(a: &Tensor<f64>, b: &Tensor<f64>, what: &str) {
+        assert_eq!(a.dims(), b.dims(), "{what}");
+        for (x, y) in a.as_slice().iter().zip(b.as_slice()) {
+            assert!(
+                (x - y).abs() <= 1e-10 * (1.0 + y.abs()),
+                "{what}: {x} vs {y}"
+            );
+        }
+    }
+
+    /// A random valid configuration: (x shape, w shape, params).
+    fn random_config(rng: &mut impl Rng) -> ([usize; 4], [usize; 4], Conv2dParams) {
+        loop {
+            let groups = rng.random_range(1..=3);
+            let c_in = groups * rng.random_range(1..=2);
+            let c_out = groups * rng.random_range(1..=2);
+            let p = Conv2dParams {
+                stride: [rng.random_range(1..=3), rng.random_range(1..=3)],
+                padding: [rng.random_range(0..=2), rng.random_range(0..=2)],
+                dilation: [rng.random_range(1..=2), rng.random_range(1..=2)],
+                groups,
+            };
+            let k = [rng.random_range(1..=3), rng.random_range(1..=3)];
+            let size = [rng.random_range(1..=7), rng.random_range(1..=7)];
+            let window = Im2colParams {
+                kernel: k,
+                stride: p.stride,
+                padding: p.padding,
+                dilation: p.dilation,
+            };
+            if window.geom(1, size).out().is_some() {
+                let n = rng.random_range(1..=3);
+                return (
+                    [n, c_in, size[0], size[1]],
+                    [c_out, c_in / groups, k[0], k[1]],
+                    p,
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn conv2d_matches_direct_loops_over_random_configurations() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        for _ in 0..300 {
+            let (xs, ws, p) = random_config(&mut rng);
+            let x = Tensor::<f64>::randn(xs, 0.0, 1.0, &mut rng).unwrap();
+            let w = Tensor::<f64>::randn(ws, 0.0, 1.0, &mut rng).unwrap();
+            let b = Tensor::<f64>::randn([ws[0]], 0.0, 1.0, &mut rng).unwrap();
+            close(
+                &x.conv2d(&w, Some(&b), p),
+                &naive_conv2d(&x, &w, Some(&b), p),
+                &format!("{xs:?} {ws:?} {p:?}"),
+            );
+        }
+    }
+
+    #[test]
+    fn conv1d_matches_conv2d_with_a_height_of_one() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+        for _ in 0..100 {
+            let (xs, ws, p) = random_config(&mut rng);
+            let x = Tensor::<f64>::randn([xs[0], xs[1], xs[3]], 0.0, 1.0, &mut rng).unwrap();
+            let w = Tensor::<f64>::randn([ws[0], ws[1], ws[3]], 0.0, 1.0, &mut rng).unwrap();
+            let p1 = Conv1dParams {
+                stride: p.stride[1],
+                padding: p.padding[1],
+                dilation: p.dilation[1],
+                groups: p.groups,
+            };
+            let p2 = Conv2dParams {
+                stride: [1, p.stride[1]],
+                padding: [0, p.padding[1]],
+                dilation: [1, p.dilation[1]],
+                groups: p.groups,
+            };
+            let want = naive_conv2d(&x.unsqueeze(2), &w.unsqueeze(2), None, p2).squeeze(2);
+            close(
+                &x.conv1d(&w, None, p1),
+                &want,
+                &format!("{xs:?} {ws:?} {p1:?}"),
+            );
+        }
+    }
+
+    #[test]
+    fn batches_larger_than_one_tile_match_direct_loops() {
+        // 40 images of 64·9 rows × 1024 columns each exceed COLS_BUDGET.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let x = Tensor::<f64>::randn([40, 64, 32, 32], 0.0, 1.0, &mut rng).unwrap();
+        let w = Tensor::<f64>::randn([2, 64, 3, 3], 0.0, 0.1, &mut rng).unwrap();
+        let p = Conv2dParams {
+            padding: [1, 1],
+            ..Default::default()
+        };
+        const { assert!(40 * 64 * 9 * 1024 > COLS_BUDGET) };
+        close(
+            &x.conv2d(&w, None, p),
+            &naive_conv2d(&x, &w, None, p),
+            "tiled",
+        );
+    }
+
+    #[test]
+    fn tiled_gradients_equal_per_image_gradients() {
+        // 9 images of 64·9 × 1024 columns run as tiles of 7 and 2 images.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+        let x = Tensor::<f64>::randn([9, 64, 32, 32], 0.0, 1.0, &mut rng).unwrap();
+        let w = Tensor::<f64>::randn([2, 64, 3, 3], 0.0, 0.1, &mut rng).unwrap();
+        let seed = Tensor::<f64>::randn([9, 2, 32, 32], 0.0, 1.0, &mut rng).unwrap();
+        let p = Conv2dParams {
+            padding: [1, 1],
+            ..Default::default()
+        };
+        let (xl, wl) = (x.clone().requires_grad(), w.clone().requires_grad());
+        let g = xl
+            .conv2d(&wl, None, p)
+            .backward_with(Some(&seed), crate::BackwardOptions::default())
+            .unwrap();
+        let mut gw = Tensor::<f64>::zeros([2, 64, 3, 3]);
+        for b in 0..9 {
+            let xb = x.narrow(0, b, 1).requires_grad();
+            let wb = w.clone().requires_grad();
+            let gb = xb
+                .conv2d(&wb, None, p)
+                .backward_with(
+                    Some(&seed.narrow(0, b, 1)),
+                    crate::BackwardOptions::default(),
+                )
+                .unwrap();
+            close(
+                &g.get(&xl).unwrap().narrow(0, b, 1),
+                gb.get(&xb).unwrap(),
+                "grad_x",
+            );
+            gw = &gw + gb.get(&wb).unwrap();
+        }
+        close(g.get(&wl).unwrap(), &gw, "grad_weight");
+    }
+
+    /// The lecture notes' 4×4 input ("O que é uma convolução").
+    fn notes_input() -> Tensor<f64> {
+        Tensor::from_vec(
+            vec![
+                1.0, 3.0, 6.0, 4.0, 2.0, 2.0, 0.0, 4.0, 5.0, 0.0, 1.0, 4.0, 4.0, 4.0, 1.0, 3.0,
+            ],
+            [1, 1, 4, 4],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn notes_golden_filter_without_and_with_padding() {
+        // Lecture notes, "Exemplo de convolução" and "Bordas (padding) e passo
+        // (stride)": filter [[-1, 1], [-1, 1]], stride 1. Values hand-derived from
+        // y[i][j] = -x[i][j] + x[i][j+1] - x[i+1][j] + x[i+1][j+1] (no flip).
+        let w = Tensor::from_vec(vec![-1.0, 1.0, -1.0, 1.0], [1, 1, 2, 2]).unwrap();
+        let y = notes_input().conv2d(&w, None, Conv2dParams::default());
+        assert_eq!(y.dims(), &[1, 1, 3, 3]);
+        assert_eq!(
+            y.to_vec(),
+            vec![2.0, 1.0, 2.0, -5.0, -1.0, 7.0, -5.0, -2.0, 5.0]
+        );
+        // Padding 1: the notes' formula r = (w - f + 2b)/p = (4 - 2 + 2)/1 = 4,
+        // but the output is floor((4 + 2 - 1 - 1)/1) + 1 = 5 per side.
+        let p = Conv2dParams {
+            padding: [1, 1],
+            ..Default::default()
+        };
+        let y = notes_input().conv2d(&w, None, p);
+        assert_eq!(y.dims(), &[1, 1, 5, 5]);
+        #[rustfmt::skip]
+        let want = vec![
+            1.0, 2.0, 3.0, -2.0, -4.0,
+            3.0, 2.0, 1.0, 2.0, -8.0,
+            7.0, -5.0, -1.0, 7.0, -8.0,
+            9.0, -5.0, -2.0, 5.0, -7.0,
+            4.0, 0.0, -3.0, 2.0, -3.0,
+        ];
+        assert_eq!(y.to_vec(), want);
+    }
+
+    #[test]
+    fn notes_golden_moving_average_of_a_time_series() {
+        // Lecture notes, "Outras aplicações": Y = [100, 120, 115, 200, 135, 130,
+        // 140], f = [1/4, 1/4, 1/4, 1/4]. Hand-derived: 535/4, 570/4, 580/4, 605/4.
+        let y = Tensor::from_vec(
+            vec![100.0, 120.0, 115.0, 200.0, 135.0, 130.0, 140.0],
+            [1, 1, 7],
+        )
+        .unwrap();
+        let f = Tensor::full([1, 1, 4], 0.25);
+        let avg = y.conv1d(&f, None, Conv1dParams::default());
+        assert_eq!(avg.to_vec(), vec![133.75, 142.5, 145.0, 151.25]);
+    }
+
+    #[test]
+    fn notes_golden_classic_filters() {
+        // Lecture notes, "Outros filtros" (identity, three edge detectors,
+        // sharpen, box blur, Gaussian blur) on the notes' 4×4 input, no padding.
+        // Hand-derived sums over each 3×3 window; checked with exact fractions.
+        #[rustfmt::skip]
+        let cases: [(&str, [f64; 9], [f64; 4]); 7] = [
+            ("identity", [0., 0., 0., 0., 1., 0., 0., 0., 0.], [2., 0., 0., 1.]),
+            ("edge 1", [1., 0., -1., 0., 0., 0., -1., 0., 1.], [-9., 3., -1., -3.]),
+            ("edge 2", [0., 1., 0., 1., -4., 1., 0., 1., 0.], [-3., 13., 12., 1.]),
+            ("edge 3", [-1., -1., -1., -1., 8., -1., -1., -1., -1.], [-2., -24., -19., -10.]),
+            ("sharpen", [0., -1., 0., -1., 5., -1., 0., -1., 0.], [5., -13., -12., 0.]),
+            ("box blur", [1. / 9.; 9], [20. / 9., 24. / 9., 19. / 9., 19. / 9.]),
+            ("gaussian blur", [1. / 16., 2. / 16., 1. / 16., 2. / 16., 4. / 16., 2. / 16., 1. / 16., 2. / 16., 1. / 16.],
+             [31. / 16., 37. / 16., 31. / 16., 27. / 16.]),
+        ];
+        for (name, f, want) in cases {
+            let w = Tensor::from_vec(f.to_vec(), [1, 1, 3, 3]).unwrap();
+            let y = notes_input().conv2d(&w, None, Conv2dParams::default());
+            for (a, b) in y.as_slice().iter().zip(want) {
+                assert!(
+                    (a - b).abs() < 1e-12,
+                    "{name}: {:?} vs {want:?}",
+                    y.to_vec()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn conv_errors_come_before_any_arithmetic() {
+        let x = Tensor::<f32>::zeros([1, 4, 5, 5]);
+        let w = Tensor::<f32>::zeros([6, 2, 3, 3]);
+        let d = Conv2dParams::default();
+        let e = x.try_conv2d(&w, None, d).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "conv2d: input has 4 channels but the weight expects 2 (2 · 1 groups) \
+             (input [1, 4, 5, 5], weight [6, 2, 3, 3], stride [1, 1], padding [0, 0], \
+             dilation [1, 1], groups 1)"
+        );
+        // groups 2 fits the channels.
+        assert!(
+            x.try_conv2d(&w, None, Conv2dParams { groups: 2, ..d })
+                .is_ok()
+        );
+        let e = Tensor::<f32>::zeros([1, 4, 5, 5])
+            .try_conv2d(
+                &Tensor::zeros([5, 1, 3, 3]),
+                None,
+                Conv2dParams { groups: 4, ..d },
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("groups 4 must divide"), "{e}");
+        let e = x
+            .try_conv2d(&w, None, Conv2dParams { groups: 0, ..d })
+            .unwrap_err();
+        assert!(e.to_string().contains("groups must be positive"), "{e}");
+        let g2 = Conv2dParams { groups: 2, ..d };
+        let e = x
+            .try_conv2d(
+                &w,
+                None,
+                Conv2dParams {
+                    stride: [1, 0],
+                    ..g2
+                },
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("conv2d: stride must be positive, got [1, 0]"),
+            "{e}"
+        );
+        let e = x
+            .try_conv2d(
+                &w,
+                None,
+                Conv2dParams {
+                    dilation: [0, 1],
+                    ..g2
+                },
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("dilation must be positive"), "{e}");
+        let e = x
+            .try_conv2d(
+                &w,
+                None,
+                Conv2dParams {
+                    dilation: [3, 1],
+                    ..g2
+                },
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("kernel extent [7, 3] is larger than the padded input [5, 5]"),
+            "{e}"
+        );
+        let e = x
+            .try_conv2d(&Tensor::zeros([6, 2, 3]), None, g2)
+            .unwrap_err();
+        assert!(matches!(e, Error::RankMismatch { op: "conv2d", .. }));
+        let e = x.try_conv2d(&w, Some(&Tensor::zeros([5])), g2).unwrap_err();
+        assert!(matches!(e, Error::ShapeMismatch { op: "conv2d", .. }));
+        let e = Tensor::<f32>::zeros([1, 1, 3])
+            .try_conv1d(&Tensor::zeros([1, 1, 4]), None, Conv1dParams::default())
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "conv1d: kernel extent 4 is larger than the padded input 3 (input [1, 1, 3], \
+             weight [1, 1, 4], stride 1, padding 0, dilation 1, groups 1)"
+        );
+    }
+
+    #[test]
+    fn absurd_parameters_are_errors_not_overflows() {
+        let x = Tensor::<f32>::zeros([1, 2, 3, 3]);
+        let w = Tensor::<f32>::zeros([2, 2, 3, 3]);
+        let p = Conv2dParams {
+            padding: [usize::MAX / 2, 0],
+            dilation: [usize::MAX, 1],
+            ..Default::default()
+        };
+        assert!(matches!(x.try_conv2d(&w, None, p), Err(Error::Conv { .. })));
+        let p = Conv2dParams {
+            groups: usize::MAX,
+            ..Default::default()
+        };
+        assert!(matches!(x.try_conv2d(&w, None, p), Err(Error::Conv { .. })));
+        let e = x
+            .try_conv2d(&Tensor::zeros([2, 2, 0, 3]), None, Conv2dParams::default())
+            .unwrap_err();
+        assert!(e.to_string().contains("kernel must be positive"), "{e}");
+    }
+
+    #[test]
+    fn empty_batch_gives_an_empty_output() {
+        let x = Tensor::<f64>::zeros([0, 2, 4, 4]);
+        let w = Tensor::<f64>::ones([3, 2, 2, 2]);
+        assert_eq!(
+            x.conv2d(&w, None, Conv2dParams::default()).dims(),
+            &[0, 3, 3, 3]
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn conv2d_grad_matches_finite_differences(seed in 0u64..10_000) {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let (xs, ws, p) = random_config(&mut rng);
+            let x = Tensor::<f64>::randn(xs, 0.0, 1.0, &mut rng).unwrap();
+            let w = Tensor::<f64>::randn(ws, 0.0, 1.0, &mut rng).unwrap();
+            let b = Tensor::<f64>::randn([ws[0]], 0.0, 1.0, &mut rng).unwrap();
+            check_grads!([x, w, b], |x, w, b| x.conv2d(w, Some(b), p))?;
+        }
+
+        #[test]
+        fn conv1d_grad_matches_finite_differences(seed in 0u64..10_000) {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let (xs, ws, p) = random_config(&mut rng);
+            let x = Tensor::<f64>::randn([xs[0], xs[1], xs[3]], 0.0, 1.0, &mut rng).unwrap();
+            let w = Tensor::<f64>::randn([ws[0], ws[1], ws[3]], 0.0, 1.0, &mut rng).unwrap();
+            let b = Tensor::<f64>::randn([ws[0]], 0.0, 1.0, &mut rng).unwrap();
+            let p = Conv1dParams { stride: p.stride[1], padding: p.padding[1], dilation: p.dilation[1], groups: p.groups };
+            check_grads!([x, w, b], |x, w, b| x.conv1d(w, Some(b), p))?;
+        }
+    }
+
+    #[test]
+    fn conv2d_second_derivatives_flow() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let x = Tensor::<f64>::randn([1, 2, 4, 3], 0.0, 1.0, &mut rng).unwrap();
+        let w = Tensor::<f64>::randn([2, 1, 2, 2], 0.0, 1.0, &mut rng).unwrap();
+        let p = Conv2dParams {
+            groups: 2,
+            padding: [1, 0],
+            ..Default::default()
+        };
+        crate::gradgradcheck(|v| v[0].conv2d(&v[1], None, p).square(), &[x, w]).unwrap();
+    }
+}

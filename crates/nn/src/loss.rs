@@ -19,7 +19,9 @@
 //! Stability: binary cross-entropy on probabilities clamps each log at −100, as
 //! PyTorch, so `p = 0` or `1` gives a loss of 100, never inf or NaN, and a zero
 //! gradient there (PyTorch's fused kernel instead returns
-//! `(p − y) / max(p (1 − p), 1e-12)`); the logits form uses the stable
+//! `(p − y) / max(p (1 − p), 1e-12)`). Inside the clamp the gradient is the
+//! true `−y/p`, which exceeds the `f32` range for `0 < p < ~3e-39`; prefer the
+//! logits form when probabilities can be that small. The logits form uses the stable
 //! `softplus`, finite for logits of ±1000; cross-entropy goes through
 //! `log_softmax`, which is fused through logsumexp.
 
@@ -401,3 +403,7 @@ pub fn kl_div<T: Float>(x: &Tensor<T>, t: &Tensor<T>, r: Reduction) -> Result<Te
     let t_log_t = t.try_mul(&safe.log())?;
     reduce(t_log_t.try_sub(&t.try_mul(x)?)?, r)
 }
+
+#[cfg(test)]
+#[path = "loss_tests.rs"]
+mod tests;

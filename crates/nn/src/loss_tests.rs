@@ -29,7 +29,9 @@ fn close(a: &[f64], b: &[f64]) {
 #[test]
 fn mse_golden() {
     // hand-derived: mean((x - y)²) = (1 + 4) / 2; grad = 2 (x - y) / 2.
-    let (v, g) = value_grad(&t(&[1.0, 2.0], &[2]), |x| mse_loss(x, &t(&[0.0, 4.0], &[2]), Reduction::Mean).unwrap());
+    let (v, g) = value_grad(&t(&[1.0, 2.0], &[2]), |x| {
+        mse_loss(x, &t(&[0.0, 4.0], &[2]), Reduction::Mean).unwrap()
+    });
     close(&v, &[2.5]);
     close(&g, &[1.0, -2.0]);
 }
@@ -71,25 +73,46 @@ fn bce_golden_with_clamped_logs() {
     close(&v, &[100.0, 100.0, 0.0, 2f64.ln(), 4f64.ln()]);
     close(&g, &[0.0, 0.0, 1.0, -2.0, -4.0]);
     // Mean: the same values over 5; f32 too stays finite.
-    let m = binary_cross_entropy(&t(&[0.0, 1.0], &[2]), &t(&[1.0, 0.0], &[2]), Reduction::Mean).unwrap();
+    let m = binary_cross_entropy(
+        &t(&[0.0, 1.0], &[2]),
+        &t(&[1.0, 0.0], &[2]),
+        Reduction::Mean,
+    )
+    .unwrap();
     close(&[m.item()], &[100.0]);
-    let p32 = Tensor::<f32>::from_vec(vec![0.0, 1.0, 1e-30], [3]).unwrap().requires_grad();
+    let p32 = Tensor::<f32>::from_vec(vec![0.0, 1.0, 1e-30], [3])
+        .unwrap()
+        .requires_grad();
     let l = binary_cross_entropy(&p32, &Tensor::ones([3]), Reduction::Sum).unwrap();
     assert!(l.item().is_finite());
-    assert!(l.backward().unwrap().get(&p32).unwrap().to_vec().iter().all(|v| v.is_finite()));
+    assert!(
+        l.backward()
+            .unwrap()
+            .get(&p32)
+            .unwrap()
+            .to_vec()
+            .iter()
+            .all(|v| v.is_finite())
+    );
 }
 
 #[test]
 fn bce_rejects_targets_and_probabilities_outside_the_unit_interval() {
     let p = t(&[0.5, 0.5], &[2]);
     let e = binary_cross_entropy(&p, &t(&[0.0, 1.5], &[2]), Reduction::Mean).unwrap_err();
-    assert_eq!(e.to_string(), "binary_cross_entropy: target 1.5 at element 1 is outside [0, 1]");
+    assert_eq!(
+        e.to_string(),
+        "binary_cross_entropy: target 1.5 at element 1 is outside [0, 1]"
+    );
     let e = binary_cross_entropy(&t(&[-0.1, 0.5], &[2]), &p, Reduction::Mean).unwrap_err();
     assert!(matches!(e, Error::InputOutOfRange { index: 0, .. }), "{e}");
     let e = binary_cross_entropy_with_logits(&p, &t(&[f64::NAN, 0.0], &[2]), Reduction::Mean);
     assert!(matches!(e, Err(Error::TargetOutOfRange { .. })));
     let e = binary_cross_entropy(&p, &t(&[0.5], &[1]), Reduction::Mean).unwrap_err();
-    assert_eq!(e.to_string(), "binary_cross_entropy: input and target shapes differ (input [2], target [1])");
+    assert_eq!(
+        e.to_string(),
+        "binary_cross_entropy: input and target shapes differ (input [2], target [1])"
+    );
 }
 
 #[test]
@@ -109,9 +132,18 @@ fn bce_with_logits_golden_finite_at_plus_minus_1000() {
 fn cross_entropy_golden_including_extreme_logits() {
     // torch.nn.functional.cross_entropy(torch.tensor([[1., 2., 3.]]), torch.tensor([2]))
     // = 0.40760596444438013; grad softmax - onehot.
-    let (v, g) = value_grad(&t(&[1.0, 2.0, 3.0], &[1, 3]), |z| cross_entropy(z, &[2], Reduction::Mean).unwrap());
+    let (v, g) = value_grad(&t(&[1.0, 2.0, 3.0], &[1, 3]), |z| {
+        cross_entropy(z, &[2], Reduction::Mean).unwrap()
+    });
     close(&v, &[0.407_605_964_444_380_13]);
-    close(&g, &[0.090_030_573_170_380_46, 0.244_728_471_054_797_67, 0.665_240_955_774_821_9 - 1.0]);
+    close(
+        &g,
+        &[
+            0.090_030_573_170_380_46,
+            0.244_728_471_054_797_67,
+            0.665_240_955_774_821_9 - 1.0,
+        ],
+    );
     // Extreme: logits ±1000 (hand-derived): labels [1, 0] give losses [2000, 0],
     // mean 1000; grad (softmax - onehot) / 2 = [[0.5, -0.5], [0, 0]].
     let (v, g) = value_grad(&t(&[1000.0, -1000.0, 1000.0, -1000.0], &[2, 2]), |z| {
@@ -130,23 +162,43 @@ fn cross_entropy_with_probabilities_golden() {
     });
     close(&v, &[2f64.ln()]);
     close(&g, &[0.25, -0.25]);
-    let e = cross_entropy_probs(&Tensor::<f64>::zeros([2, 2]), &Tensor::zeros([1, 2]), Reduction::Sum);
+    let e = cross_entropy_probs(
+        &Tensor::<f64>::zeros([2, 2]),
+        &Tensor::zeros([1, 2]),
+        Reduction::Sum,
+    );
     assert!(matches!(e, Err(Error::BatchSizeMismatch { .. })));
 }
 
 #[test]
 fn nll_golden_and_named_errors() {
     // hand-derived: -x[i, label_i]; grad -onehot / N.
-    let (v, g) = value_grad(&t(&[-1.0, -2.0, -3.0, -4.0], &[2, 2]), |x| nll_loss(x, &[1, 0], Reduction::Mean).unwrap());
+    let (v, g) = value_grad(&t(&[-1.0, -2.0, -3.0, -4.0], &[2, 2]), |x| {
+        nll_loss(x, &[1, 0], Reduction::Mean).unwrap()
+    });
     close(&v, &[2.5]);
     close(&g, &[0.0, -0.5, -0.5, 0.0]);
     let x = Tensor::<f64>::zeros([2, 3]);
     let e = nll_loss(&x, &[0], Reduction::Sum).unwrap_err();
-    assert_eq!(e.to_string(), "nll_loss: batch sizes differ (input [2, 3], target [1])");
+    assert_eq!(
+        e.to_string(),
+        "nll_loss: batch sizes differ (input [2, 3], target [1])"
+    );
     let e = cross_entropy(&x, &[0, 3], Reduction::Sum).unwrap_err();
-    assert!(matches!(e, Error::LabelOutOfRange { label: 3, index: 1, classes: 3, .. }));
+    assert!(matches!(
+        e,
+        Error::LabelOutOfRange {
+            label: 3,
+            index: 1,
+            classes: 3,
+            ..
+        }
+    ));
     let e = cross_entropy(&Tensor::<f64>::zeros([3]), &[0], Reduction::Sum).unwrap_err();
-    assert_eq!(e.to_string(), "cross_entropy: expected input of shape [N, C], got [3]");
+    assert_eq!(
+        e.to_string(),
+        "cross_entropy: expected input of shape [N, C], got [3]"
+    );
 }
 
 #[test]
@@ -155,13 +207,27 @@ fn kl_div_golden_with_a_zero_target() {
     //     torch.tensor([0.25, 0.75, 0.0]), reduction='none')
     // = [0.25 ln 0.5, 0.75 ln 1.5, 0]; grad -t.
     let x = t(&[0.5f64.ln(); 3], &[3]);
-    let (v, g) = value_grad(&x, |x| kl_div(x, &t(&[0.25, 0.75, 0.0], &[3]), Reduction::None).unwrap());
-    close(&v, &[-0.173_286_795_139_986_32, 0.304_098_831_081_123_3, 0.0]);
+    let (v, g) = value_grad(&x, |x| {
+        kl_div(x, &t(&[0.25, 0.75, 0.0], &[3]), Reduction::None).unwrap()
+    });
+    close(
+        &v,
+        &[-0.173_286_795_139_986_32, 0.304_098_831_081_123_3, 0.0],
+    );
     close(&g, &[-0.25, -0.75, 0.0]);
     // The gradient with respect to the target is finite at t = 0 as well.
     let target = t(&[0.25, 0.75, 0.0], &[3]).requires_grad();
-    let gt = kl_div(&x, &target, Reduction::Sum).unwrap().backward().unwrap();
-    assert!(gt.get(&target).unwrap().to_vec().iter().all(|v| v.is_finite()));
+    let gt = kl_div(&x, &target, Reduction::Sum)
+        .unwrap()
+        .backward()
+        .unwrap();
+    assert!(
+        gt.get(&target)
+            .unwrap()
+            .to_vec()
+            .iter()
+            .all(|v| v.is_finite())
+    );
 }
 
 #[test]
@@ -172,22 +238,64 @@ fn losses_grad_match_finite_differences_over_input_and_target() {
     let probs = Tensor::<f64>::rand_uniform([3, 4], 0.05, 0.95, &mut rng).unwrap();
     let probs2 = Tensor::<f64>::rand_uniform([3, 4], 0.05, 0.95, &mut rng).unwrap();
     for r in [Reduction::Mean, Reduction::Sum, Reduction::None] {
-        gradcheck(|x| mse_loss(&x[0], &x[1], r).unwrap(), &[a.clone(), b.clone()]).unwrap();
-        gradcheck(|x| l1_loss(&x[0], &x[1], r).unwrap(), &[a.clone(), b.clone()]).unwrap();
-        gradcheck(|x| huber_loss(&x[0], &x[1], 0.7, r).unwrap(), &[a.clone(), b.clone()]).unwrap();
-        gradcheck(|x| binary_cross_entropy(&x[0], &x[1], r).unwrap(), &[probs.clone(), probs2.clone()]).unwrap();
-        gradcheck(|x| binary_cross_entropy_with_logits(&x[0], &x[1], r).unwrap(), &[a.clone(), probs.clone()]).unwrap();
-        gradcheck(|x| cross_entropy(&x[0], &[3, 0, 1], r).unwrap(), &[a.clone()]).unwrap();
-        gradcheck(|x| cross_entropy_probs(&x[0], &x[1], r).unwrap(), &[a.clone(), probs.clone()]).unwrap();
+        gradcheck(
+            |x| mse_loss(&x[0], &x[1], r).unwrap(),
+            &[a.clone(), b.clone()],
+        )
+        .unwrap();
+        gradcheck(
+            |x| l1_loss(&x[0], &x[1], r).unwrap(),
+            &[a.clone(), b.clone()],
+        )
+        .unwrap();
+        gradcheck(
+            |x| huber_loss(&x[0], &x[1], 0.7, r).unwrap(),
+            &[a.clone(), b.clone()],
+        )
+        .unwrap();
+        gradcheck(
+            |x| binary_cross_entropy(&x[0], &x[1], r).unwrap(),
+            &[probs.clone(), probs2.clone()],
+        )
+        .unwrap();
+        gradcheck(
+            |x| binary_cross_entropy_with_logits(&x[0], &x[1], r).unwrap(),
+            &[a.clone(), probs.clone()],
+        )
+        .unwrap();
+        gradcheck(
+            |x| cross_entropy(&x[0], &[3, 0, 1], r).unwrap(),
+            &[a.clone()],
+        )
+        .unwrap();
+        gradcheck(
+            |x| cross_entropy_probs(&x[0], &x[1], r).unwrap(),
+            &[a.clone(), probs.clone()],
+        )
+        .unwrap();
         gradcheck(|x| nll_loss(&x[0], &[2, 2, 1], r).unwrap(), &[a.clone()]).unwrap();
-        gradcheck(|x| kl_div(&x[0], &x[1], r).unwrap(), &[a.clone(), probs.clone()]).unwrap();
+        gradcheck(
+            |x| kl_div(&x[0], &x[1], r).unwrap(),
+            &[a.clone(), probs.clone()],
+        )
+        .unwrap();
     }
 }
 
 #[test]
 fn reductions_have_the_documented_shapes() {
     let z = Tensor::<f32>::zeros([4, 3]);
-    assert_eq!(cross_entropy(&z, &[0, 1, 2, 0], Reduction::None).unwrap().dims(), &[4]);
-    assert_eq!(cross_entropy(&z, &[0, 1, 2, 0], Reduction::Sum).unwrap().rank(), 0);
+    assert_eq!(
+        cross_entropy(&z, &[0, 1, 2, 0], Reduction::None)
+            .unwrap()
+            .dims(),
+        &[4]
+    );
+    assert_eq!(
+        cross_entropy(&z, &[0, 1, 2, 0], Reduction::Sum)
+            .unwrap()
+            .rank(),
+        0
+    );
     assert_eq!(mse_loss(&z, &z, Reduction::None).unwrap().dims(), &[4, 3]);
 }

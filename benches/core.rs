@@ -139,7 +139,7 @@ fn bench_mlp() {
             Tensor::<f32>::zeros([fan_out]).requires_grad(),
         )
     };
-    let mut params = vec![
+    let mut params = [
         layer(512, 784, &mut rng),
         layer(256, 512, &mut rng),
         layer(10, 256, &mut rng),

@@ -16,6 +16,7 @@
 //! inverted form leaves inference untouched (no rescaling to remember when the
 //! model is saved or the dropout rate changes).
 
+use std::marker::PhantomData;
 use std::sync::Mutex;
 
 use rand::rngs::StdRng;
@@ -42,26 +43,28 @@ use crate::module::Module;
 /// assert!((y.mean().item() - 1.0).abs() < 0.1);
 /// ```
 #[derive(Debug)]
-pub struct Dropout {
+pub struct Dropout<T: Float = f32> {
     p: f64,
     training: bool,
     rng: Mutex<StdRng>,
+    element: PhantomData<T>,
 }
 
 /// A clone draws its own masks: its RNG is seeded from the original's, which
 /// advances the original's stream once.
-impl Clone for Dropout {
+impl<T: Float> Clone for Dropout<T> {
     fn clone(&self) -> Self {
         let mut rng = self.rng.lock().expect("BUG: dropout rng poisoned");
         Dropout {
             p: self.p,
             training: self.training,
             rng: Mutex::new(StdRng::from_rng(&mut *rng)),
+            element: PhantomData,
         }
     }
 }
 
-impl Dropout {
+impl<T: Float> Dropout<T> {
     /// Builds a dropout layer with drop probability `p`, its RNG seeded with
     /// `seed`, in training mode.
     ///
@@ -72,7 +75,7 @@ impl Dropout {
     /// # Examples
     ///
     /// ```
-    /// let e = wengert_nn::Dropout::new(1.5, 0).unwrap_err();
+    /// let e = wengert_nn::Dropout::<f32>::new(1.5, 0).unwrap_err();
     /// assert_eq!(e.to_string(), "dropout: p must be in [0, 1], got 1.5");
     /// ```
     pub fn new(p: f64, seed: u64) -> Result<Self> {
@@ -86,6 +89,7 @@ impl Dropout {
             p,
             training: true,
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            element: PhantomData,
         })
     }
 
@@ -94,7 +98,7 @@ impl Dropout {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(wengert_nn::Dropout::new(0.25, 0).unwrap().p(), 0.25);
+    /// assert_eq!(wengert_nn::Dropout::<f32>::new(0.25, 0).unwrap().p(), 0.25);
     /// ```
     pub fn p(&self) -> f64 {
         self.p
@@ -105,14 +109,14 @@ impl Dropout {
     /// # Examples
     ///
     /// ```
-    /// assert!(wengert_nn::Dropout::new(0.25, 0).unwrap().is_training());
+    /// assert!(wengert_nn::Dropout::<f32>::new(0.25, 0).unwrap().is_training());
     /// ```
     pub fn is_training(&self) -> bool {
         self.training
     }
 }
 
-impl<T: Float> Module<T> for Dropout {
+impl<T: Float> Module<T> for Dropout<T> {
     fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         if !self.training || self.p == 0.0 {
             return Ok(x.clone());
@@ -149,15 +153,15 @@ mod tests {
 
     #[test]
     fn eval_mode_is_the_identity() {
-        let mut d = Dropout::new(0.9, 1).unwrap();
-        Module::<f64>::eval(&mut d);
+        let mut d = Dropout::<f64>::new(0.9, 1).unwrap();
+        d.eval();
         let x = Tensor::<f64>::from_vec(vec![1.0, -2.0, 3.0], [3]).unwrap();
         assert_eq!(d.forward(&x).to_vec(), x.to_vec());
     }
 
     #[test]
     fn gradient_is_the_mask_scaled() {
-        let d = Dropout::new(0.25, 7).unwrap();
+        let d = Dropout::<f64>::new(0.25, 7).unwrap();
         let x = Tensor::<f64>::ones([64]).requires_grad();
         let y = d.forward(&x);
         let g = y.sum().backward().unwrap();

@@ -109,17 +109,17 @@ impl<T: Float> Linear<T> {
                 what: format!("weight must be a matrix [out, in], got {}", weight.shape()),
             });
         }
-        if let Some(b) = &bias {
-            if b.dims() != [weight.dims()[0]] {
-                return Err(Error::InvalidConfig {
-                    layer: "linear",
-                    what: format!(
-                        "bias must have shape [{}], got {}",
-                        weight.dims()[0],
-                        b.shape()
-                    ),
-                });
-            }
+        if let Some(b) = &bias
+            && b.dims() != [weight.dims()[0]]
+        {
+            return Err(Error::InvalidConfig {
+                layer: "linear",
+                what: format!(
+                    "bias must have shape [{}], got {}",
+                    weight.dims()[0],
+                    b.shape()
+                ),
+            });
         }
         Ok(Linear { weight, bias })
     }

@@ -265,7 +265,7 @@ fn losses_grad_match_finite_differences_over_input_and_target() {
         .unwrap();
         gradcheck(
             |x| cross_entropy(&x[0], &[3, 0, 1], r).unwrap(),
-            &[a.clone()],
+            std::slice::from_ref(&a),
         )
         .unwrap();
         gradcheck(
@@ -273,7 +273,11 @@ fn losses_grad_match_finite_differences_over_input_and_target() {
             &[a.clone(), probs.clone()],
         )
         .unwrap();
-        gradcheck(|x| nll_loss(&x[0], &[2, 2, 1], r).unwrap(), &[a.clone()]).unwrap();
+        gradcheck(
+            |x| nll_loss(&x[0], &[2, 2, 1], r).unwrap(),
+            std::slice::from_ref(&a),
+        )
+        .unwrap();
         gradcheck(
             |x| kl_div(&x[0], &x[1], r).unwrap(),
             &[a.clone(), probs.clone()],

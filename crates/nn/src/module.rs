@@ -128,7 +128,7 @@ pub trait Module<T: Float = f32> {
     /// ```
     /// use wengert_core::Tensor;
     /// use wengert_nn::{Dropout, Module};
-    /// let mut d = Dropout::new(0.5, 0).unwrap();
+    /// let mut d = Dropout::<f32>::new(0.5, 0).unwrap();
     /// d.eval();
     /// assert_eq!(d.forward(&Tensor::ones([4])).to_vec(), vec![1.0; 4]);
     /// d.train();
@@ -144,7 +144,7 @@ pub trait Module<T: Float = f32> {
     ///
     /// ```
     /// use wengert_nn::{Dropout, Module};
-    /// let mut d = Dropout::new(0.5, 0).unwrap();
+    /// let mut d = Dropout::<f32>::new(0.5, 0).unwrap();
     /// d.eval();
     /// assert!(!d.is_training());
     /// ```
@@ -272,7 +272,8 @@ pub trait Module<T: Float = f32> {
     /// ```
     /// use wengert_core::Tensor;
     /// use wengert_nn::{Linear, Module};
-    /// let mut l = Linear::<f32>::from_tensors(Tensor::ones([1, 2]), Some(Tensor::ones([1]))).unwrap();
+    /// let w = Tensor::ones([1, 2]).requires_grad();
+    /// let mut l = Linear::<f32>::from_tensors(w, Some(Tensor::ones([1]).requires_grad())).unwrap();
     /// l.set_parameter_frozen("bias", true).unwrap();
     /// assert_eq!(l.num_trainable_parameters(), 2);
     /// assert!(l.set_parameter_frozen("gamma", true).is_err());

@@ -178,8 +178,24 @@ impl<T: Float> Module<T> for Linear<T> {
 mod tests {
     use super::*;
     use crate::testing::check_module;
+    use proptest::prelude::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn linear_grad_matches_finite_differences_at_any_size(
+            batch in 0usize..4, fan_in in 1usize..5, fan_out in 0usize..4, bias: bool, seed: u64,
+        ) {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let layer = Linear::<f64>::new(fan_in, fan_out, bias, &mut rng).unwrap();
+            let x = Tensor::randn([batch, fan_in], 0.0, 1.0, &mut rng).unwrap();
+            let y = layer.forward(&x);
+            prop_assert_eq!(y.dims(), &[batch, fan_out]);
+            check_module(layer, &x);
+        }
+    }
 
     #[test]
     fn linear_grad_matches_finite_differences_over_input_and_parameters() {

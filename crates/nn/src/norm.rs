@@ -336,8 +336,22 @@ impl<T: Float> Module<T> for BatchNorm1d<T> {
 mod tests {
     use super::*;
     use crate::testing::check_module;
+    use proptest::prelude::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+        #[test]
+        fn norm_grads_match_finite_differences_at_any_size(
+            n in 2usize..5, c in 1usize..4, l in 1usize..4, seed: u64,
+        ) {
+            let ln = with_random_affine(LayerNorm::new(&[c, l], 1e-5).unwrap(), seed);
+            check_module(ln, &randn(&[n, c, l], seed ^ 1));
+            let bn = with_random_affine(BatchNorm1d::new(c).unwrap(), seed ^ 2);
+            check_module(bn, &randn(&[n, c, l], seed ^ 3));
+        }
+    }
 
     fn randn(shape: &[usize], seed: u64) -> Tensor<f64> {
         Tensor::randn(shape, 0.0, 1.0, &mut StdRng::seed_from_u64(seed)).unwrap()

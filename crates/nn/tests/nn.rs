@@ -339,3 +339,12 @@ fn f32_network_agrees_with_f64() {
         assert!((u - *v as f64).abs() < 1e-4 * u.abs().max(1.0));
     }
 }
+
+#[test]
+#[should_panic(expected = "linear: expected input of shape [*, 4], got [2, 3]")]
+fn forward_panics_with_the_error_message() {
+    let mut rng = StdRng::seed_from_u64(0);
+    Linear::<f32>::new(4, 1, true, &mut rng)
+        .unwrap()
+        .forward(&Tensor::zeros([2, 3]));
+}

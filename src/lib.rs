@@ -3,7 +3,8 @@
 //! Reverse-mode automatic differentiation and neural networks on the CPU.
 //!
 //! This facade re-exports the workspace crates; [`core`] (also re-exported at
-//! the top level) holds tensors, the Wengert tape and the differentiable ops.
+//! the top level) holds tensors, the Wengert tape and the differentiable ops;
+//! [`nn`] holds modules, layers, initialisers and losses.
 //!
 //! ```
 //! use wengert::Tensor;
@@ -15,3 +16,4 @@
 
 pub use wengert_core as core;
 pub use wengert_core::*;
+pub use wengert_nn as nn;

@@ -1,0 +1,459 @@
+//! Normalisation layers: [`LayerNorm`] and [`BatchNorm1d`].
+//!
+//! Both compute `x̂ = (x − mean) / √(var + eps)` with the *biased* variance and
+//! then `y = γ · x̂ + β`, composing core ops (the gradient through the mean and
+//! the variance comes from the tape). A constant input has variance 0; `eps > 0`
+//! keeps `√(var + eps)` away from 0, so outputs and gradients stay finite.
+
+use std::sync::Mutex;
+
+use wengert_core::{Float, Tensor};
+
+use crate::error::{Error, Result};
+use crate::module::{Module, check_trailing};
+
+fn check_eps(layer: &'static str, eps: f64) -> Result<()> {
+    if !(eps.is_finite() && eps > 0.0) {
+        return Err(Error::InvalidConfig {
+            layer,
+            what: format!("eps must be finite and > 0, got {eps}"),
+        });
+    }
+    Ok(())
+}
+
+/// Layer normalisation over the trailing `normalized_shape` axes of each
+/// sample, with an elementwise affine transform of that shape.
+///
+/// Default initialisation, PyTorch's: `weight` (γ) ones, `bias` (β) zeros;
+/// `eps = 1e-5`. Behaves the same in training and eval mode.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::Tensor;
+/// use wengert_nn::{LayerNorm, Module};
+/// let ln = LayerNorm::<f64>::new(&[2], 1e-5).unwrap();
+/// let y = ln.forward(&Tensor::from_vec(vec![1.0, 3.0, 5.0, 5.0], [2, 2]).unwrap());
+/// let v = y.to_vec();
+/// assert!((v[0] + 1.0).abs() < 1e-5 && (v[1] - 1.0).abs() < 1e-5);
+/// assert_eq!(&v[2..], &[0.0, 0.0]); // a constant row normalises to 0
+/// ```
+#[derive(Clone, Debug)]
+pub struct LayerNorm<T: Float = f32> {
+    normalized_shape: Vec<usize>,
+    eps: f64,
+    /// γ, of shape `normalized_shape`.
+    pub weight: Tensor<T>,
+    /// β, of shape `normalized_shape`.
+    pub bias: Tensor<T>,
+}
+
+impl<T: Float> LayerNorm<T> {
+    /// Builds a layer normalising over trailing axes of shape
+    /// `normalized_shape`, with trainable γ = 1 and β = 0.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] for an empty `normalized_shape` or an `eps`
+    /// that is not finite and positive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(wengert_nn::LayerNorm::<f32>::new(&[], 1e-5).is_err());
+    /// ```
+    pub fn new(normalized_shape: &[usize], eps: f64) -> Result<Self> {
+        check_eps("layer_norm", eps)?;
+        if normalized_shape.is_empty() {
+            return Err(Error::InvalidConfig {
+                layer: "layer_norm",
+                what: "normalized_shape must name at least one axis".to_string(),
+            });
+        }
+        Ok(LayerNorm {
+            normalized_shape: normalized_shape.to_vec(),
+            eps,
+            weight: Tensor::try_full(normalized_shape, T::ONE)?.requires_grad(),
+            bias: Tensor::try_full(normalized_shape, T::ZERO)?.requires_grad(),
+        })
+    }
+}
+
+impl<T: Float> Module<T> for LayerNorm<T> {
+    fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        check_trailing("layer_norm", x, &self.normalized_shape)?;
+        let k = self.normalized_shape.len() as isize;
+        let axes: Vec<isize> = (-k..0).collect();
+        let mean = x.try_mean_axes(&axes, true)?;
+        let var = x.try_var_axes(&axes, false, true)?;
+        let xhat = x
+            .try_sub(&mean)?
+            .try_div(&var.add_scalar(T::from_f64(self.eps)).sqrt())?;
+        Ok(xhat.try_mul(&self.weight)?.try_add(&self.bias)?)
+    }
+    fn visit_parameters(&self, f: &mut dyn FnMut(&str, &Tensor<T>)) {
+        f("weight", &self.weight);
+        f("bias", &self.bias);
+    }
+    fn visit_parameters_mut(&mut self, f: &mut dyn FnMut(&str, &mut Tensor<T>)) {
+        f("weight", &mut self.weight);
+        f("bias", &mut self.bias);
+    }
+}
+
+/// Batch normalisation over `[N, C]` or `[N, C, L]` inputs, one statistic per
+/// channel `C`.
+///
+/// - Training: normalises with the batch mean and the *biased* batch variance
+///   (over `N`, or `N · L`, values per channel), and updates the running
+///   statistics as PyTorch: `running = (1 − momentum) · running + momentum ·
+///   batch`, with the *unbiased* batch variance for `running_var`.
+/// - Eval: normalises with the running statistics.
+///
+/// Defaults, PyTorch's: `eps = 1e-5`, `momentum = 0.1`, γ ones, β zeros,
+/// running mean zeros, running variance ones. Buffers: `running_mean`,
+/// `running_var` (both `[C]`).
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::Tensor;
+/// use wengert_nn::{BatchNorm1d, Module};
+/// let mut bn = BatchNorm1d::<f64>::new(1).unwrap();
+/// let y = bn.forward(&Tensor::from_vec(vec![1.0, 3.0], [2, 1]).unwrap());
+/// assert!((y.to_vec()[0] + 1.0).abs() < 1e-5);
+/// // running_mean = 0.9 · 0 + 0.1 · 2; running_var = 0.9 · 1 + 0.1 · 2 (unbiased).
+/// let b = bn.named_buffers();
+/// assert!((b[0].1.to_vec()[0] - 0.2).abs() < 1e-12);
+/// assert!((b[1].1.to_vec()[0] - 1.1).abs() < 1e-12);
+/// bn.eval();
+/// let y = bn.forward(&Tensor::from_vec(vec![0.2], [1, 1]).unwrap());
+/// assert!(y.to_vec()[0].abs() < 1e-12);
+/// ```
+#[derive(Debug)]
+pub struct BatchNorm1d<T: Float = f32> {
+    num_features: usize,
+    eps: f64,
+    momentum: f64,
+    training: bool,
+    /// γ, `[C]`.
+    pub weight: Tensor<T>,
+    /// β, `[C]`.
+    pub bias: Tensor<T>,
+    running_mean: Mutex<Tensor<T>>,
+    running_var: Mutex<Tensor<T>>,
+}
+
+impl<T: Float> Clone for BatchNorm1d<T> {
+    fn clone(&self) -> Self {
+        BatchNorm1d {
+            num_features: self.num_features,
+            eps: self.eps,
+            momentum: self.momentum,
+            training: self.training,
+            weight: self.weight.clone(),
+            bias: self.bias.clone(),
+            running_mean: Mutex::new(self.lock_mean().clone()),
+            running_var: Mutex::new(self.lock_var().clone()),
+        }
+    }
+}
+
+impl<T: Float> BatchNorm1d<T> {
+    /// Builds a layer for `num_features` channels with PyTorch's defaults.
+    ///
+    /// # Errors
+    ///
+    /// As [`BatchNorm1d::with_options`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bn = wengert_nn::BatchNorm1d::<f32>::new(4).unwrap();
+    /// assert_eq!(bn.weight.to_vec(), vec![1.0; 4]);
+    /// ```
+    pub fn new(num_features: usize) -> Result<Self> {
+        Self::with_options(num_features, 1e-5, 0.1)
+    }
+
+    /// Builds a layer with the given `eps` and `momentum`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] for `num_features == 0`, an `eps` that is not
+    /// finite and positive, or a `momentum` outside `[0, 1]`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = wengert_nn::BatchNorm1d::<f32>::with_options(4, 1e-5, 2.0).unwrap_err();
+    /// assert_eq!(e.to_string(), "batch_norm1d: momentum must be in [0, 1], got 2");
+    /// ```
+    pub fn with_options(num_features: usize, eps: f64, momentum: f64) -> Result<Self> {
+        const NAME: &str = "batch_norm1d";
+        check_eps(NAME, eps)?;
+        if !(0.0..=1.0).contains(&momentum) {
+            return Err(Error::InvalidConfig {
+                layer: NAME,
+                what: format!("momentum must be in [0, 1], got {momentum}"),
+            });
+        }
+        if num_features == 0 {
+            return Err(Error::InvalidConfig {
+                layer: NAME,
+                what: "num_features must be at least 1".to_string(),
+            });
+        }
+        let c = [num_features];
+        Ok(BatchNorm1d {
+            num_features,
+            eps,
+            momentum,
+            training: true,
+            weight: Tensor::ones(c).requires_grad(),
+            bias: Tensor::zeros(c).requires_grad(),
+            running_mean: Mutex::new(Tensor::zeros(c)),
+            running_var: Mutex::new(Tensor::ones(c)),
+        })
+    }
+
+    /// Returns true in training mode.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(wengert_nn::BatchNorm1d::<f32>::new(2).unwrap().is_training());
+    /// ```
+    pub fn is_training(&self) -> bool {
+        self.training
+    }
+
+    fn lock_mean(&self) -> std::sync::MutexGuard<'_, Tensor<T>> {
+        self.running_mean
+            .lock()
+            .expect("BUG: running_mean poisoned")
+    }
+
+    fn lock_var(&self) -> std::sync::MutexGuard<'_, Tensor<T>> {
+        self.running_var.lock().expect("BUG: running_var poisoned")
+    }
+
+    /// Updates one running statistic in place: `(1 − m) · running + m · batch`.
+    fn update(&self, running: &mut Tensor<T>, batch: &[T], scale: f64) {
+        let m = self.momentum;
+        let new: Vec<T> = running
+            .as_slice()
+            .iter()
+            .zip(batch)
+            .map(|(&r, &b)| T::from_f64((1.0 - m) * r.to_f64() + m * scale * b.to_f64()))
+            .collect();
+        *running = Tensor::from_vec(new, running.shape().clone())
+            .expect("BUG: running statistic keeps its shape");
+    }
+}
+
+impl<T: Float> Module<T> for BatchNorm1d<T> {
+    /// # Errors
+    ///
+    /// [`Error::InputShape`] unless `x` is `[N, C]` or `[N, C, L]`;
+    /// [`Error::SingleValuePerChannel`] in training when `N · L == 1`.
+    fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        const NAME: &str = "batch_norm1d";
+        let c = self.num_features;
+        let d = x.dims();
+        if !(d.len() == 2 || d.len() == 3) || d[1] != c {
+            return Err(Error::InputShape {
+                layer: NAME,
+                expected: format!("[N, {c}] or [N, {c}, L]"),
+                actual: x.shape().clone(),
+            });
+        }
+        // Statistics have shape [1, C] or [1, C, 1] to broadcast against x.
+        let stat_shape: Vec<usize> = if d.len() == 2 {
+            vec![1, c]
+        } else {
+            vec![1, c, 1]
+        };
+        let axes: &[isize] = if d.len() == 2 { &[0] } else { &[0, 2] };
+        let eps = T::from_f64(self.eps);
+        let (mean, var) = if self.training {
+            let count = d[0] * d.get(2).copied().unwrap_or(1);
+            if count <= 1 {
+                return Err(Error::SingleValuePerChannel {
+                    layer: NAME,
+                    shape: x.shape().clone(),
+                });
+            }
+            let mean = x.try_mean_axes(axes, true)?;
+            let var = x.try_var_axes(axes, false, true)?;
+            let unbias = count as f64 / (count as f64 - 1.0);
+            self.update(&mut self.lock_mean(), mean.as_slice(), 1.0);
+            self.update(&mut self.lock_var(), var.as_slice(), unbias);
+            (mean, var)
+        } else {
+            let m = self.lock_mean().try_reshape(stat_shape.clone())?;
+            let v = self.lock_var().try_reshape(stat_shape.clone())?;
+            (m, v)
+        };
+        let xhat = x.try_sub(&mean)?.try_div(&var.add_scalar(eps).sqrt())?;
+        let w = self.weight.try_reshape(stat_shape.clone())?;
+        let b = self.bias.try_reshape(stat_shape)?;
+        Ok(xhat.try_mul(&w)?.try_add(&b)?)
+    }
+    fn visit_parameters(&self, f: &mut dyn FnMut(&str, &Tensor<T>)) {
+        f("weight", &self.weight);
+        f("bias", &self.bias);
+    }
+    fn visit_parameters_mut(&mut self, f: &mut dyn FnMut(&str, &mut Tensor<T>)) {
+        f("weight", &mut self.weight);
+        f("bias", &mut self.bias);
+    }
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, &Tensor<T>)) {
+        f("running_mean", &self.lock_mean());
+        f("running_var", &self.lock_var());
+    }
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut Tensor<T>)) {
+        f(
+            "running_mean",
+            self.running_mean
+                .get_mut()
+                .expect("BUG: running_mean poisoned"),
+        );
+        f(
+            "running_var",
+            self.running_var
+                .get_mut()
+                .expect("BUG: running_var poisoned"),
+        );
+    }
+    fn set_training(&mut self, training: bool) {
+        self.training = training;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::check_module;
+    use proptest::prelude::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+        #[test]
+        fn norm_grads_match_finite_differences_at_any_size(
+            n in 2usize..5, c in 1usize..4, l in 1usize..4, seed: u64,
+        ) {
+            let ln = with_random_affine(LayerNorm::new(&[c, l], 1e-5).unwrap(), seed);
+            check_module(ln, &randn(&[n, c, l], seed ^ 1));
+            let bn = with_random_affine(BatchNorm1d::new(c).unwrap(), seed ^ 2);
+            check_module(bn, &randn(&[n, c, l], seed ^ 3));
+        }
+    }
+
+    fn randn(shape: &[usize], seed: u64) -> Tensor<f64> {
+        Tensor::randn(shape, 0.0, 1.0, &mut StdRng::seed_from_u64(seed)).unwrap()
+    }
+
+    fn with_random_affine<M: Module<f64>>(mut m: M, seed: u64) -> M {
+        let vals: Vec<Tensor<f64>> = m
+            .named_parameters()
+            .iter()
+            .enumerate()
+            .map(|(i, (_, p))| randn(p.dims(), seed + i as u64))
+            .collect();
+        m.set_parameters(&vals).unwrap();
+        m
+    }
+
+    #[test]
+    fn layer_norm_grad_matches_finite_differences() {
+        check_module(
+            with_random_affine(LayerNorm::new(&[4], 1e-5).unwrap(), 1),
+            &randn(&[3, 4], 2),
+        );
+        check_module(
+            with_random_affine(LayerNorm::new(&[2, 3], 1e-5).unwrap(), 3),
+            &randn(&[2, 2, 3], 4),
+        );
+    }
+
+    #[test]
+    fn batch_norm_grad_matches_finite_differences_in_training_and_eval() {
+        let bn = with_random_affine(BatchNorm1d::new(3).unwrap(), 5);
+        check_module(bn.clone(), &randn(&[4, 3], 6));
+        check_module(bn.clone(), &randn(&[2, 3, 5], 7));
+        let mut ev = bn;
+        ev.eval();
+        check_module(ev, &randn(&[4, 3], 8));
+    }
+
+    #[test]
+    fn batch_norm_matches_pytorch_running_statistics() {
+        // torch: bn = nn.BatchNorm1d(2); bn(torch.tensor([[1., 2.], [3., 6.], [5., 1.]]))
+        // -> running_mean [0.3, 0.3], running_var [0.9 + 0.1 * 4, 0.9 + 0.1 * 7]
+        let bn = BatchNorm1d::<f64>::new(2).unwrap();
+        let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 6.0, 5.0, 1.0], [3, 2]).unwrap();
+        let y = bn.forward(&x).to_vec();
+        let b = bn.named_buffers();
+        let rm = b[0].1.to_vec();
+        let rv = b[1].1.to_vec();
+        assert!(
+            (rm[0] - 0.3).abs() < 1e-12 && (rm[1] - 0.3).abs() < 1e-12,
+            "{rm:?}"
+        );
+        assert!(
+            (rv[0] - 1.3).abs() < 1e-12 && (rv[1] - 1.6).abs() < 1e-12,
+            "{rv:?}"
+        );
+        // Column 0: mean 3, biased var 8/3: y = (x - 3) / sqrt(8/3 + 1e-5).
+        let s = (8.0f64 / 3.0 + 1e-5).sqrt();
+        assert!((y[0] + 2.0 / s).abs() < 1e-12 && (y[4] - 2.0 / s).abs() < 1e-12);
+    }
+
+    #[test]
+    fn constant_batch_gives_finite_outputs_and_gradients() {
+        let bn = BatchNorm1d::<f64>::new(2).unwrap();
+        let x = Tensor::full([4, 2], 3.0).requires_grad();
+        let y = bn.forward(&x);
+        assert!(y.to_vec().iter().all(|v| *v == 0.0));
+        let g = (&y * &Tensor::randn([4, 2], 0.0, 1.0, &mut StdRng::seed_from_u64(1)).unwrap())
+            .sum()
+            .backward()
+            .unwrap();
+        for t in [&x, &bn.weight, &bn.bias] {
+            assert!(g.get(t).unwrap().to_vec().iter().all(|v| v.is_finite()));
+        }
+    }
+
+    #[test]
+    fn one_value_per_channel_in_training_is_an_error_but_fine_in_eval() {
+        let mut bn = BatchNorm1d::<f32>::new(3).unwrap();
+        let e = bn.try_forward(&Tensor::zeros([1, 3])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "batch_norm1d: expected more than 1 value per channel when training, got input [1, 3]"
+        );
+        assert!(bn.try_forward(&Tensor::zeros([1, 3, 1])).is_err());
+        bn.eval();
+        assert!(bn.try_forward(&Tensor::zeros([1, 3])).is_ok());
+    }
+
+    #[test]
+    fn wrong_shapes_name_the_layer() {
+        let bn = BatchNorm1d::<f32>::new(3).unwrap();
+        let e = bn.try_forward(&Tensor::zeros([2, 4])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "batch_norm1d: expected input of shape [N, 3] or [N, 3, L], got [2, 4]"
+        );
+        let ln = LayerNorm::<f32>::new(&[4], 1e-5).unwrap();
+        let e = ln.try_forward(&Tensor::zeros([4, 3])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "layer_norm: expected input of shape [*, 4], got [4, 3]"
+        );
+    }
+}

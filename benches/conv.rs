@@ -7,33 +7,18 @@
 //! counted as forward flops = 2·N·C_out·H·W·C_in·9 (and 3× that for forward
 //! plus backward). On a shared, noisy machine compare medians, not single runs.
 //!
-//! A LeNet-5 training step is not measured here: it needs a softmax
-//! cross-entropy, which this crate does not have yet.
+//! Then a LeNet-5 training step (the W4 workload): 1×28×28 inputs, batch 64,
+//! conv 6@5×5 pad 2, ReLU, max-pool 2, conv 16@5×5, ReLU, max-pool 2,
+//! 400-120-84-10 with ReLU, softmax cross-entropy, backward and an SGD update.
 
 use std::hint::black_box;
-use std::time::Instant;
 
+mod common;
+use common::{pct, skipped, time};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 use wengert::{Conv2dParams, Tensor, no_grad};
-
-/// Runs `f` `iters` times after `warmup` runs; returns sorted durations in seconds.
-fn time(warmup: usize, iters: usize, mut f: impl FnMut()) -> Vec<f64> {
-    for _ in 0..warmup {
-        f();
-    }
-    let mut v: Vec<f64> = (0..iters)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v
-}
-
-fn pct(v: &[f64], p: f64) -> f64 {
-    v[((v.len() - 1) as f64 * p).round() as usize]
-}
 
 fn report(name: &str, v: &[f64], flops: f64) {
     let rate = if flops > 0.0 {
@@ -50,11 +35,10 @@ fn report(name: &str, v: &[f64], flops: f64) {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--test") {
+    if skipped() {
         return;
     }
-    use rand::SeedableRng;
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let mut rng = StdRng::seed_from_u64(0);
     let (n, c, h, w) = (32usize, 64usize, 32usize, 32usize);
     let x = Tensor::<f32>::randn([n, c, h, w], 0.0, 1.0, &mut rng).unwrap();
     let wt = Tensor::<f32>::randn([c, c, 3, 3], 0.0, 0.05, &mut rng).unwrap();
@@ -95,4 +79,72 @@ fn main() {
         black_box(g);
     });
     report("forward+backward", &fb, 3.0 * flops);
+    lenet_step();
+}
+
+/// A trainable tensor of `shape` with He-normal values (fan-in `fan_in`).
+fn param(shape: &[usize], fan_in: usize, rng: &mut StdRng) -> Tensor<f32> {
+    let std = (2.0 / fan_in as f32).sqrt();
+    Tensor::<f32>::randn(shape.to_vec(), 0.0, std, rng)
+        .unwrap()
+        .requires_grad()
+}
+
+fn lenet_step() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let batch = 64;
+    let x = Tensor::<f32>::rand_uniform([batch, 1, 28, 28], 0.0, 1.0, &mut rng).unwrap();
+    let labels: Vec<usize> = (0..batch).map(|i| (i * 3) % 10).collect();
+    let target = Tensor::<f32>::one_hot(&labels, 10);
+    let mut params = vec![
+        param(&[6, 1, 5, 5], 25, &mut rng),
+        Tensor::<f32>::zeros([6]).requires_grad(),
+        param(&[16, 6, 5, 5], 150, &mut rng),
+        Tensor::<f32>::zeros([16]).requires_grad(),
+        param(&[120, 400], 400, &mut rng),
+        Tensor::<f32>::zeros([120]).requires_grad(),
+        param(&[84, 120], 120, &mut rng),
+        Tensor::<f32>::zeros([84]).requires_grad(),
+        param(&[10, 84], 84, &mut rng),
+        Tensor::<f32>::zeros([10]).requires_grad(),
+    ];
+    let pad2 = Conv2dParams {
+        padding: [2, 2],
+        ..Conv2dParams::default()
+    };
+    let lr = 0.01f32;
+    let mut step = || {
+        let p = &params;
+        let h = x
+            .conv2d(&p[0], Some(&p[1]), pad2)
+            .relu()
+            .max_pool2d([2, 2], [2, 2], [0, 0]);
+        let h = h
+            .conv2d(&p[2], Some(&p[3]), Conv2dParams::default())
+            .relu()
+            .max_pool2d([2, 2], [2, 2], [0, 0]);
+        let h = h.reshape([batch, 400]);
+        let h = (&h.matmul_t(&p[4], false, true) + &p[5]).relu();
+        let h = (&h.matmul_t(&p[6], false, true) + &p[7]).relu();
+        let logits = &h.matmul_t(&p[8], false, true) + &p[9];
+        let loss = (&target * &logits.log_softmax(-1))
+            .sum()
+            .mul_scalar(-1.0 / batch as f32);
+        let g = loss.backward().unwrap();
+        for q in params.iter_mut() {
+            *q = (&q.detach() - &g.get(q).unwrap().mul_scalar(lr)).requires_grad();
+        }
+        loss.item()
+    };
+    let first = step();
+    let times = time(3, 20, || {
+        black_box(step());
+    });
+    assert!(step() < first, "the LeNet-5 loss falls");
+    println!(
+        "lenet-5 step, batch 64       median {:>8.2} ms  (p10 {:.2}, p90 {:.2})",
+        pct(&times, 0.5) * 1e3,
+        pct(&times, 0.1) * 1e3,
+        pct(&times, 0.9) * 1e3
+    );
 }

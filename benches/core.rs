@@ -12,7 +12,9 @@
 //!   cross-entropy over a batch of 128, backward, and an SGD update, in ms.
 
 use std::hint::black_box;
-use std::time::Instant;
+
+mod common;
+use common::{pct, skipped, time};
 
 use wengert::{Tensor, no_grad};
 
@@ -28,26 +30,6 @@ fn chain(x: &Tensor<f32>) -> Tensor<f32> {
         };
     }
     y
-}
-
-/// Runs `f` `iters` times after `warmup` runs; returns sorted durations in seconds.
-fn time(warmup: usize, iters: usize, mut f: impl FnMut()) -> Vec<f64> {
-    for _ in 0..warmup {
-        f();
-    }
-    let mut v: Vec<f64> = (0..iters)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v
-}
-
-fn pct(v: &[f64], p: f64) -> f64 {
-    v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
 fn bench_chain() {
@@ -181,7 +163,7 @@ fn bench_mlp() {
 fn main() {
     // `cargo test --benches` runs bench targets with no arguments beyond
     // `--bench`; keep that quick by running only when benchmarking.
-    if std::env::args().any(|a| a == "--test") {
+    if skipped() {
         return;
     }
     println!("wengert core benchmarks (f32, 1 thread; medians)");

@@ -9,7 +9,10 @@
 use proptest::prelude::*;
 use rand::SeedableRng;
 use wengert::strategies::{Domain, nonscalar_shape, tensor, unique_values};
-use wengert::{Shape, Tensor, grad, gradgradcheck, hessian, hvp};
+use wengert::{
+    Conv1dParams, Conv2dParams, ConvTranspose2dParams, Im2colParams, Shape, Tensor, grad,
+    gradgradcheck, hessian, hvp,
+};
 
 fn ggc(
     inputs: &[Tensor<f64>],
@@ -112,6 +115,38 @@ proptest! {
         ggc(std::slice::from_ref(&x), |v| sq(v[0].max_axes(&[-1], keep)))?;
         ggc(std::slice::from_ref(&x), |v| sq(v[0].min_axes(&[0], keep)))?;
         ggc(std::slice::from_ref(&x), |v| sq(v[0].max()))?;
+    }
+
+    #[test]
+    fn convolution_second_derivatives_match(
+        n in 1usize..3, cin in 1usize..3, cout in 1usize..3, h in 3usize..6, w in 3usize..6,
+        k in 1usize..4, stride in 1usize..3, pad in 0usize..2, seed in 0u64..1000,
+    ) {
+        let mut r = rng(seed);
+        let x = Tensor::<f64>::randn([n, cin, h, w], 0.0, 1.0, &mut r).unwrap();
+        let wt = Tensor::<f64>::randn([cout, cin, k, k], 0.0, 0.5, &mut r).unwrap();
+        let b = Tensor::<f64>::randn([cout], 0.0, 0.5, &mut r).unwrap();
+        let p2 = Conv2dParams { stride: [stride, stride], padding: [pad, pad], ..Conv2dParams::default() };
+        ggc(&[x.clone(), wt.clone(), b.clone()], |v| v[0].conv2d(&v[1], Some(&v[2]), p2).tanh())?;
+        let p1 = Conv1dParams { stride, padding: pad, ..Conv1dParams::default() };
+        let x1 = x.reshape([n, cin, h * w]);
+        let w1 = wt.reshape([cout, cin, k * k]);
+        ggc(&[x1, w1], |v| v[0].conv1d(&v[1], None, p1).tanh())?;
+        let wt_t = Tensor::<f64>::randn([cin, cout, k, k], 0.0, 0.5, &mut r).unwrap();
+        let pt = ConvTranspose2dParams { stride: [stride, stride], ..ConvTranspose2dParams::default() };
+        ggc(&[x.clone(), wt_t], |v| v[0].conv_transpose2d(&v[1], None, pt).tanh())?;
+        let window = Im2colParams { stride: [stride, stride], padding: [pad, pad], ..Im2colParams::new([k.min(h), k.min(w)]) };
+        ggc(std::slice::from_ref(&x), |v| sq(v[0].im2col(window)))?;
+    }
+
+    #[test]
+    fn pooling_second_derivatives_match(x in unique_values(Just(Shape::from([2, 2, 5, 4]))), stride in 1usize..3) {
+        ggc(std::slice::from_ref(&x), |v| sq(v[0].max_pool2d([2, 2], [stride, stride], [0, 0])))?;
+        ggc(std::slice::from_ref(&x), |v| sq(v[0].avg_pool2d([3, 2], [stride, stride], [1, 1], false)))?;
+        ggc(std::slice::from_ref(&x), |v| sq(v[0].global_avg_pool()))?;
+        let x1 = x.reshape([2, 2, 20]);
+        ggc(std::slice::from_ref(&x1), |v| sq(v[0].max_pool1d(3, stride, 1)))?;
+        ggc(std::slice::from_ref(&x1), |v| sq(v[0].avg_pool1d(4, stride, 0, true)))?;
     }
 
     #[test]

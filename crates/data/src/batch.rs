@@ -1,0 +1,276 @@
+//! Mini-batches with seeded shuffling and drop-last, and a seeded
+//! train/validation/test split.
+//!
+//! Randomness always comes from an RNG you pass in: seed a
+//! `rand::rngs::StdRng` with `seed_from_u64` and the order is reproducible.
+//! Passing the same RNG to [`Batches::shuffle`] every epoch gives a new,
+//! still reproducible, order each epoch.
+
+use rand::Rng;
+use rand::seq::SliceRandom;
+use wengert_core::Tensor;
+
+use crate::{Dataset, Error, Result, Targets};
+
+/// One mini-batch: the inputs and targets of some examples, and which ones.
+///
+/// # Examples
+///
+/// ```
+/// let data = wengert_data::synthetic::xor();
+/// let batch = data.batches(3)?.next().unwrap();
+/// assert_eq!(batch.inputs.dims(), &[3, 2]);
+/// assert_eq!(batch.indices, vec![0, 1, 2]);
+/// # Ok::<(), wengert_data::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// The inputs, examples along the first axis.
+    pub inputs: Tensor<f32>,
+    /// The targets of the same examples.
+    pub targets: Targets,
+    /// The positions of the examples in the data set.
+    pub indices: Vec<usize>,
+}
+
+impl Batch {
+    /// Returns the class labels of the batch, `None` for regression.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let data = wengert_data::synthetic::xor();
+    /// let batch = data.batches(4)?.next().unwrap();
+    /// assert_eq!(batch.labels(), Some(&[0, 1, 1, 0][..]));
+    /// # Ok::<(), wengert_data::Error>(())
+    /// ```
+    pub fn labels(&self) -> Option<&[usize]> {
+        match &self.targets {
+            Targets::Labels(l) => Some(l),
+            Targets::Values(_) => None,
+        }
+    }
+}
+
+/// An iterator over the mini-batches of one epoch of a [`Dataset`].
+///
+/// Built by [`Dataset::batches`]; in order unless [shuffled](Batches::shuffle);
+/// the last, smaller batch is kept unless [dropped](Batches::drop_last).
+///
+/// # Examples
+///
+/// ```
+/// use rand::SeedableRng;
+/// let data = wengert_data::digits()?;
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let sizes: Vec<usize> = data
+///     .batches(500)?
+///     .shuffle(&mut rng)
+///     .drop_last(true)
+///     .map(|b| b.indices.len())
+///     .collect();
+/// assert_eq!(sizes, vec![500, 500, 500]); // 1797 = 3 * 500 + 297, dropped
+/// # Ok::<(), wengert_data::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Batches<'a> {
+    data: &'a Dataset,
+    order: Vec<usize>,
+    batch_size: usize,
+    drop_last: bool,
+    next: usize,
+}
+
+impl<'a> Batches<'a> {
+    /// Shuffles the order of the examples with `rng` (a Fisher–Yates shuffle of
+    /// the remaining examples).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// let data = wengert_data::synthetic::xor();
+    /// let order = |seed| {
+    ///     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    ///     data.batches(4).unwrap().shuffle(&mut rng).next().unwrap().indices
+    /// };
+    /// assert_eq!(order(7), order(7));
+    /// ```
+    pub fn shuffle<R: Rng + ?Sized>(mut self, rng: &mut R) -> Self {
+        self.order[self.next..].shuffle(rng);
+        self
+    }
+
+    /// Drops (`true`) or keeps (`false`, the default) a last batch smaller
+    /// than the batch size.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let data = wengert_data::synthetic::xor();
+    /// assert_eq!(data.batches(3)?.count(), 2);
+    /// assert_eq!(data.batches(3)?.drop_last(true).count(), 1);
+    /// # Ok::<(), wengert_data::Error>(())
+    /// ```
+    pub fn drop_last(mut self, on: bool) -> Self {
+        self.drop_last = on;
+        self
+    }
+}
+
+impl Iterator for Batches<'_> {
+    type Item = Batch;
+
+    fn next(&mut self) -> Option<Batch> {
+        let left = self.order.len() - self.next;
+        if left == 0 || (self.drop_last && left < self.batch_size) {
+            return None;
+        }
+        let end = self.next + left.min(self.batch_size);
+        let indices = self.order[self.next..end].to_vec();
+        self.next = end;
+        let chosen = self.data.select(&indices);
+        let (inputs, targets) = (chosen.inputs().clone(), chosen.targets().clone());
+        Some(Batch {
+            inputs,
+            targets,
+            indices,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.order.len() - self.next;
+        let n = if self.drop_last {
+            left / self.batch_size
+        } else {
+            left.div_ceil(self.batch_size)
+        };
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Batches<'_> {}
+
+/// A data set split three ways, from [`Dataset::split`].
+///
+/// # Examples
+///
+/// ```
+/// use rand::SeedableRng;
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let s = wengert_data::digits()?.split(0.6, 0.2, 0.2, &mut rng)?;
+/// assert_eq!((s.train.len(), s.validation.len(), s.test.len()), (1078, 359, 360));
+/// # Ok::<(), wengert_data::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Splits {
+    /// The training set.
+    pub train: Dataset,
+    /// The validation set.
+    pub validation: Dataset,
+    /// The test set.
+    pub test: Dataset,
+}
+
+impl Dataset {
+    /// Returns an iterator over one epoch of mini-batches of `batch_size`
+    /// examples, in order; chain [`Batches::shuffle`] and
+    /// [`Batches::drop_last`] as needed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] for a batch size of zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let data = wengert_data::synthetic::xor();
+    /// let e = data.batches(0).unwrap_err();
+    /// assert_eq!(e.to_string(), "batches: batch_size must be at least 1, got 0");
+    /// ```
+    pub fn batches(&self, batch_size: usize) -> Result<Batches<'_>> {
+        if batch_size == 0 {
+            return Err(Error::InvalidParameter {
+                what: "batches",
+                name: "batch_size",
+                value: 0.0,
+                expected: "at least 1",
+            });
+        }
+        Ok(Batches {
+            data: self,
+            order: (0..self.len()).collect(),
+            batch_size,
+            drop_last: false,
+            next: 0,
+        })
+    }
+
+    /// Splits the examples at random into training, validation and test sets
+    /// holding the given fractions of the examples (each rounded down).
+    ///
+    /// When the fractions sum to 1 every example is used, and the test set
+    /// takes what rounding leaves; when they sum to less, the rest is left out.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] when a fraction is negative or not finite,
+    /// or when the fractions sum to more than 1.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let data = wengert_data::synthetic::xor();
+    /// let e = data.split(0.8, 0.3, 0.0, &mut rng).unwrap_err();
+    /// assert!(e.to_string().starts_with("split: train + validation + test must be at most 1"));
+    /// ```
+    pub fn split<R: Rng + ?Sized>(
+        &self,
+        train: f64,
+        validation: f64,
+        test: f64,
+        rng: &mut R,
+    ) -> Result<Splits> {
+        for (name, value) in [("train", train), ("validation", validation), ("test", test)] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(Error::InvalidParameter {
+                    what: "split",
+                    name,
+                    value,
+                    expected: "a finite fraction >= 0",
+                });
+            }
+        }
+        let sum = train + validation + test;
+        // Allow for rounding in fractions such as 0.7 + 0.2 + 0.1.
+        const SLACK: f64 = 1e-9;
+        if sum > 1.0 + SLACK {
+            return Err(Error::InvalidParameter {
+                what: "split",
+                name: "train + validation + test",
+                value: sum,
+                expected: "at most 1",
+            });
+        }
+        let n = self.len();
+        let count = |f: f64| ((f * n as f64).floor() as usize).min(n);
+        let n_train = count(train);
+        let n_val = count(validation).min(n - n_train);
+        let n_test = if sum >= 1.0 - SLACK {
+            n - n_train - n_val
+        } else {
+            count(test).min(n - n_train - n_val)
+        };
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(rng);
+        let (a, rest) = order.split_at(n_train);
+        let (b, rest) = rest.split_at(n_val);
+        Ok(Splits {
+            train: self.select(a),
+            validation: self.select(b),
+            test: self.select(&rest[..n_test]),
+        })
+    }
+}

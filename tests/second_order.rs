@@ -238,9 +238,16 @@ fn third_derivative_of_tanh_flows_through_the_fused_backward() {
     // tanh''' = -2 (1 - t²)(1 - 3t²) (hand-derived from t' = 1 - t²).
     for v in [-1.3f64, 0.0, 0.4, 2.0] {
         let x = Tensor::from_vec(vec![v], [1]).unwrap().requires_grad();
-        let d1 = grad(&[&x.tanh().sum()], &[&x], None, true).unwrap()[0].clone().unwrap();
-        let d2 = grad(&[&d1.sum()], &[&x], None, true).unwrap()[0].clone().unwrap();
-        let d3 = grad(&[&d2.sum()], &[&x], None, false).unwrap()[0].clone().unwrap().item();
+        let d1 = grad(&[&x.tanh().sum()], &[&x], None, true).unwrap()[0]
+            .clone()
+            .unwrap();
+        let d2 = grad(&[&d1.sum()], &[&x], None, true).unwrap()[0]
+            .clone()
+            .unwrap();
+        let d3 = grad(&[&d2.sum()], &[&x], None, false).unwrap()[0]
+            .clone()
+            .unwrap()
+            .item();
         let t = v.tanh();
         let want = -2.0 * (1.0 - t * t) * (1.0 - 3.0 * t * t);
         assert!((d3 - want).abs() < 1e-12, "at {v}: {d3} vs {want}");

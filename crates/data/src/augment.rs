@@ -25,12 +25,16 @@ fn dims4(what: &'static str, images: &Tensor<f32>) -> Result<[usize; 4]> {
 
 /// Shifts one `h × w` plane by `(dy, dx)` into `dst`, filling with zeros.
 fn shift_plane(src: &[f32], dst: &mut [f32], h: usize, w: usize, dy: isize, dx: isize) {
+    // Only isize::MIN has no negation, and it shifts everything out of frame.
+    let (Some(ndy), Some(ndx)) = (dy.checked_neg(), dx.checked_neg()) else {
+        return;
+    };
     for y in 0..h {
-        let Some(sy) = y.checked_add_signed(-dy).filter(|&sy| sy < h) else {
+        let Some(sy) = y.checked_add_signed(ndy).filter(|&sy| sy < h) else {
             continue;
         };
         for x in 0..w {
-            if let Some(sx) = x.checked_add_signed(-dx).filter(|&sx| sx < w) {
+            if let Some(sx) = x.checked_add_signed(ndx).filter(|&sx| sx < w) {
                 dst[y * w + x] = src[sy * w + sx];
             }
         }
@@ -222,4 +226,130 @@ pub fn gaussian_noise<R: Rng + ?Sized>(
         .map(|&v| v + dist.sample(rng) as f32)
         .collect();
     Ok(Tensor::from_vec(out, images.dims()).expect("BUG: same shape as the input"))
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    /// `[n, c, h, w]` images whose pixels are 1, 2, 3, ... (all distinct).
+    fn counting(n: usize, c: usize, h: usize, w: usize) -> Tensor<f32> {
+        let len = n * c * h * w;
+        Tensor::from_vec((1..=len).map(|v| v as f32).collect(), [n, c, h, w]).unwrap()
+    }
+
+    #[test]
+    fn shift_by_one_row_moves_every_pixel_down_and_zero_fills_the_top() {
+        let img = counting(2, 2, 3, 4);
+        let out = shift(&img, 1, 0).unwrap();
+        let (src, dst) = (img.as_slice(), out.as_slice());
+        for p in 0..4 {
+            let (s, d) = (&src[p * 12..(p + 1) * 12], &dst[p * 12..(p + 1) * 12]);
+            assert_eq!(
+                &d[..4],
+                &[0.0; 4],
+                "plane {p}: top row is filled with zeros"
+            );
+            for y in 1..3 {
+                for x in 0..4 {
+                    assert_eq!(d[y * 4 + x], s[(y - 1) * 4 + x], "plane {p} ({y}, {x})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shifts_compose_and_shifting_out_of_frame_gives_zeros() {
+        let img = counting(1, 1, 5, 5);
+        let two = shift(&shift(&img, 1, -1).unwrap(), 1, -1).unwrap();
+        assert_eq!(two.to_vec(), shift(&img, 2, -2).unwrap().to_vec());
+        assert_eq!(shift(&img, 0, 0).unwrap().to_vec(), img.to_vec());
+        assert_eq!(shift(&img, -5, 0).unwrap().to_vec(), vec![0.0; 25]);
+        assert_eq!(shift(&img, 0, isize::MAX).unwrap().to_vec(), vec![0.0; 25]);
+        assert_eq!(shift(&img, isize::MIN, 0).unwrap().to_vec(), vec![0.0; 25]);
+    }
+
+    #[test]
+    fn random_shift_moves_each_image_by_one_offset_within_range() {
+        let img = counting(20, 2, 6, 6);
+        let mut rng = StdRng::seed_from_u64(4);
+        let out = random_shift(&img, 1, &mut rng).unwrap();
+        for i in 0..20 {
+            let one = |t: &Tensor<f32>| {
+                Tensor::from_slice(&t.as_slice()[i * 72..(i + 1) * 72], [1, 2, 6, 6]).unwrap()
+            };
+            let (src, dst) = (one(&img), one(&out));
+            let matches = (-1..=1)
+                .flat_map(|dy| (-1..=1).map(move |dx| (dy, dx)))
+                .filter(|&(dy, dx)| shift(&src, dy, dx).unwrap().to_vec() == dst.to_vec())
+                .count();
+            assert_eq!(matches, 1, "image {i} is one shift of its source");
+        }
+        let again = random_shift(&img, 1, &mut StdRng::seed_from_u64(4)).unwrap();
+        assert_eq!(again.to_vec(), out.to_vec());
+    }
+
+    #[test]
+    fn flipping_twice_is_the_identity() {
+        let img = counting(3, 2, 4, 5);
+        let once = hflip(&img).unwrap();
+        assert_ne!(once.to_vec(), img.to_vec());
+        assert_eq!(hflip(&once).unwrap().to_vec(), img.to_vec());
+        assert_eq!(hflip(&counting(0, 1, 2, 2)).unwrap().dims(), &[0, 1, 2, 2]);
+    }
+
+    #[test]
+    fn random_hflip_flips_whole_images_about_half_the_time() {
+        let img = counting(400, 1, 2, 3);
+        let mut rng = StdRng::seed_from_u64(9);
+        let out = random_hflip(&img, 0.5, &mut rng).unwrap();
+        let flipped = hflip(&img).unwrap();
+        let mut n_flipped = 0;
+        for i in 0..400 {
+            let r = i * 6..(i + 1) * 6;
+            if out.as_slice()[r.clone()] == flipped.as_slice()[r.clone()] {
+                n_flipped += 1;
+            } else {
+                assert_eq!(out.as_slice()[r.clone()], img.as_slice()[r]);
+            }
+        }
+        // Binomial(400, 0.5): mean 200, sd 10.
+        assert!((150..=250).contains(&n_flipped), "{n_flipped}");
+        let never = random_hflip(&img, 0.0, &mut rng).unwrap();
+        assert_eq!(never.to_vec(), img.to_vec());
+        assert!(random_hflip(&img, 1.5, &mut rng).is_err());
+    }
+
+    #[test]
+    fn noise_has_the_requested_standard_deviation() {
+        let img = Tensor::<f32>::full([10, 1, 20, 20], 0.5);
+        let mut rng = StdRng::seed_from_u64(1);
+        let out = gaussian_noise(&img, 0.2, &mut rng).unwrap();
+        let d: Vec<f64> = out.as_slice().iter().map(|&v| f64::from(v) - 0.5).collect();
+        let n = d.len() as f64;
+        let mean = d.iter().sum::<f64>() / n;
+        let std = (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        // 4000 samples: standard errors 0.0032 (mean) and 0.0022 (std).
+        assert!(mean.abs() < 0.015, "mean {mean}");
+        assert!((std - 0.2).abs() < 0.01, "std {std}");
+        assert!(matches!(
+            gaussian_noise(&img, -0.1, &mut rng),
+            Err(Error::InvalidParameter { name: "std", .. })
+        ));
+    }
+
+    #[test]
+    fn non_image_tensors_are_rejected_with_their_shape() {
+        let flat = Tensor::<f32>::zeros([4, 64]);
+        let e = shift(&flat, 1, 0).unwrap_err();
+        assert_eq!(e.to_string(), "shift: expected rank 4, got shape [4, 64]");
+        assert!(hflip(&flat).is_err());
+        let mut rng = StdRng::seed_from_u64(0);
+        assert!(random_shift(&flat, 1, &mut rng).is_err());
+        assert!(random_hflip(&flat, 0.5, &mut rng).is_err());
+        assert!(gaussian_noise(&flat, 0.1, &mut rng).is_err());
+    }
 }

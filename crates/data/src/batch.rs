@@ -274,3 +274,160 @@ impl Dataset {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    /// Ten examples whose single input equals their index, labelled by parity.
+    fn ten() -> Dataset {
+        let x = Tensor::from_vec((0..10).map(|i| i as f32).collect(), [10, 1]).unwrap();
+        Dataset::classification(x, (0..10).map(|i| i % 2).collect()).unwrap()
+    }
+
+    fn epoch(data: &Dataset, size: usize, rng: &mut StdRng, drop_last: bool) -> Vec<Batch> {
+        data.batches(size)
+            .unwrap()
+            .shuffle(rng)
+            .drop_last(drop_last)
+            .collect()
+    }
+
+    #[test]
+    fn every_example_appears_exactly_once_per_epoch() {
+        let data = ten();
+        let mut rng = StdRng::seed_from_u64(1);
+        for _ in 0..3 {
+            let mut seen: Vec<usize> = epoch(&data, 3, &mut rng, false)
+                .into_iter()
+                .flat_map(|b| b.indices)
+                .collect();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..10).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn batches_carry_the_inputs_and_labels_of_their_indices() {
+        let data = ten();
+        let mut rng = StdRng::seed_from_u64(2);
+        for b in epoch(&data, 4, &mut rng, false) {
+            let xs: Vec<usize> = b.inputs.to_vec().iter().map(|&x| x as usize).collect();
+            assert_eq!(xs, b.indices);
+            let parity: Vec<usize> = b.indices.iter().map(|i| i % 2).collect();
+            assert_eq!(b.labels().unwrap(), &parity[..]);
+        }
+    }
+
+    #[test]
+    fn same_seed_gives_same_order_and_epochs_differ() {
+        let data = ten();
+        let order = |seed| {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let a: Vec<usize> = epoch(&data, 10, &mut rng, false).remove(0).indices;
+            let b: Vec<usize> = epoch(&data, 10, &mut rng, false).remove(0).indices;
+            (a, b)
+        };
+        let (a1, b1) = order(5);
+        assert_eq!(order(5), (a1.clone(), b1.clone()));
+        assert_ne!(a1, b1, "the second epoch is reshuffled");
+        assert_ne!(a1, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn drop_last_keeps_only_full_batches() {
+        let data = ten();
+        let sizes = |size, drop| -> Vec<usize> {
+            let it = data.batches(size).unwrap().drop_last(drop);
+            let n = it.len();
+            let sizes: Vec<usize> = it.map(|b| b.inputs.dims()[0]).collect();
+            assert_eq!(sizes.len(), n, "exact size hint");
+            sizes
+        };
+        assert_eq!(sizes(4, false), vec![4, 4, 2]);
+        assert_eq!(sizes(4, true), vec![4, 4]);
+        assert_eq!(sizes(5, true), vec![5, 5]);
+        assert_eq!(sizes(11, true), Vec::<usize>::new());
+        assert_eq!(sizes(11, false), vec![10]);
+    }
+
+    #[test]
+    fn regression_batches_select_target_rows() {
+        let x = Tensor::from_vec(vec![0.0, 1.0, 2.0], [3, 1]).unwrap();
+        let y = Tensor::from_vec(vec![10.0, 11.0, 12.0, 13.0, 14.0, 15.0], [3, 2]).unwrap();
+        let data = Dataset::regression(x, y).unwrap();
+        let b = data.batches(2).unwrap().nth(1).unwrap();
+        match b.targets {
+            Targets::Values(v) => assert_eq!(v.to_vec(), vec![14.0, 15.0]),
+            Targets::Labels(_) => panic!("regression batch with labels"),
+        }
+    }
+
+    #[test]
+    fn split_partitions_the_examples_reproducibly() {
+        let data = ten();
+        let split = |seed| {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let s = data.split(0.6, 0.2, 0.2, &mut rng).unwrap();
+            let ids = |d: &Dataset| -> Vec<usize> {
+                d.inputs().to_vec().iter().map(|&x| x as usize).collect()
+            };
+            (ids(&s.train), ids(&s.validation), ids(&s.test))
+        };
+        let (train, val, test) = split(3);
+        assert_eq!((train.len(), val.len(), test.len()), (6, 2, 2));
+        let mut all: Vec<usize> = [train.clone(), val.clone(), test.clone()].concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..10).collect::<Vec<_>>());
+        assert_eq!(split(3), (train, val, test));
+    }
+
+    #[test]
+    fn split_with_fractions_below_one_leaves_the_rest_out() {
+        let mut rng = StdRng::seed_from_u64(0);
+        let s = ten().split(0.5, 0.0, 0.2, &mut rng).unwrap();
+        assert_eq!((s.train.len(), s.validation.len(), s.test.len()), (5, 0, 2));
+    }
+
+    #[test]
+    fn split_rejects_negative_and_oversized_fractions() {
+        let mut rng = StdRng::seed_from_u64(0);
+        let e = ten().split(0.5, -0.1, 0.2, &mut rng).unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidParameter { name: "validation", value, .. } if value == -0.1),
+            "{e}"
+        );
+        let e = ten().split(0.5, 0.3, 0.3, &mut rng).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidParameter {
+                    name: "train + validation + test",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = ten().split(f64::NAN, 0.0, 0.0, &mut rng).unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidParameter { name: "train", .. }),
+            "{e}"
+        );
+        // Fractions that sum to 1 up to rounding are accepted.
+        assert!(ten().split(0.7, 0.2, 0.1, &mut rng).is_ok());
+    }
+
+    #[test]
+    fn zero_batch_size_is_rejected() {
+        assert!(matches!(
+            ten().batches(0),
+            Err(Error::InvalidParameter {
+                name: "batch_size",
+                ..
+            })
+        ));
+    }
+}

@@ -124,3 +124,106 @@ pub fn parse_digits_csv(csv: &str) -> Result<Dataset> {
         .expect("BUG: every row pushed 64 pixels and one label");
     Dataset::classification(inputs, labels)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(pixel: &str, label: &str) -> String {
+        format!("{}{pixel},{label}\n", "0,".repeat(63))
+    }
+
+    #[test]
+    fn embedded_digits_have_1797_images_of_64_pixels() {
+        let d = digits().unwrap();
+        assert_eq!(d.inputs().dims(), &[DIGITS_LEN, DIGITS_PIXELS]);
+        assert_eq!(d.len(), 1797);
+        assert_eq!(d.num_classes(), Some(DIGITS_CLASSES));
+        let px = d.inputs().as_slice();
+        assert!(px.iter().all(|p| (0.0..=1.0).contains(p)));
+        assert!(px.contains(&1.0), "some pixel is 16");
+    }
+
+    #[test]
+    fn embedded_label_histogram_sums_to_1797_with_every_class_present() {
+        let d = digits().unwrap();
+        let mut hist = [0usize; DIGITS_CLASSES];
+        for &l in d.labels().unwrap() {
+            hist[l] += 1;
+        }
+        assert_eq!(hist.iter().sum::<usize>(), 1797);
+        // scikit-learn's digits: between 174 and 183 images per class.
+        assert!(hist.iter().all(|&c| (174..=183).contains(&c)), "{hist:?}");
+    }
+
+    #[test]
+    fn first_embedded_row_is_a_zero() {
+        let d = digits().unwrap();
+        assert_eq!(d.labels().unwrap()[0], 0);
+        // Its first row of pixels (from the CSV): 0 0 5 13 9 1 0 0, divided by 16.
+        let first: Vec<f32> = d.inputs().as_slice()[..8].to_vec();
+        let expected: Vec<f32> = [0., 0., 5., 13., 9., 1., 0., 0.]
+            .iter()
+            .map(|v| v / 16.0)
+            .collect();
+        assert_eq!(first, expected);
+    }
+
+    #[test]
+    fn wrong_column_count_names_the_line() {
+        let long = format!("{}{}0\n", row("1", "2"), "0,".repeat(65));
+        let e = parse_digits_csv(&long).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::CsvColumns {
+                    line: 2,
+                    expected: 65,
+                    found: 66
+                }
+            ),
+            "{e}"
+        );
+        let short = format!("{}{}\n", row("1", "2"), "0,".repeat(60) + "0");
+        let e = parse_digits_csv(&short).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::CsvColumns {
+                    line: 2,
+                    expected: 65,
+                    found: 61
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn out_of_range_pixel_and_label_name_line_and_column() {
+        let e = parse_digits_csv(&row("17", "1")).unwrap_err();
+        assert!(
+            matches!(&e, Error::CsvValue { line: 1, column: 64, value, max: 16 } if value == "17"),
+            "{e}"
+        );
+        let e = parse_digits_csv(&row("3", "10")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::CsvValue {
+                    column: 65,
+                    max: 9,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = parse_digits_csv(&row("-1", "1")).unwrap_err();
+        assert!(matches!(e, Error::CsvValue { column: 64, .. }), "{e}");
+        let e = parse_digits_csv(&row("x", "1")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "csv: line 1, column 64: \"x\" is not an integer in 0..=16"
+        );
+    }
+}

@@ -36,7 +36,9 @@ pub enum Error {
 
     /// A gzip stream is corrupt or ends early. Download or copy the file again;
     /// `gzip -t FILE` confirms the damage.
-    #[error("gzip: the stream is corrupt or truncated after {decoded} decompressed bytes ({message})")]
+    #[error(
+        "gzip: the stream is corrupt or truncated after {decoded} decompressed bytes ({message})"
+    )]
     Gzip {
         /// How many bytes were decompressed before the failure.
         decoded: usize,

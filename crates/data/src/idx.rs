@@ -358,10 +358,8 @@ mod tests {
 
     impl TempFile {
         fn new(name: &str, bytes: &[u8]) -> Self {
-            let path = std::env::temp_dir().join(format!(
-                "wengert-data-{}-{name}",
-                std::process::id()
-            ));
+            let path =
+                std::env::temp_dir().join(format!("wengert-data-{}-{name}", std::process::id()));
             std::fs::write(&path, bytes).unwrap();
             TempFile(path)
         }
@@ -404,7 +402,15 @@ mod tests {
         assert!(matches!(e, Error::IdxBadMagic { bytes: [0, 0x42] }), "{e}");
         // Neither raw IDX nor gzip: text.
         let e = read_idx(b"hello world").unwrap_err();
-        assert!(matches!(e, Error::IdxBadMagic { bytes: [b'h', b'e'] }), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::IdxBadMagic {
+                    bytes: [b'h', b'e']
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]
@@ -422,13 +428,25 @@ mod tests {
     fn truncated_header_reports_needed_and_actual_bytes() {
         let e = read_idx(&[0, 0, 8]).unwrap_err();
         assert!(
-            matches!(e, Error::IdxTruncatedHeader { needed: 4, actual: 3 }),
+            matches!(
+                e,
+                Error::IdxTruncatedHeader {
+                    needed: 4,
+                    actual: 3
+                }
+            ),
             "{e}"
         );
         // Rank 3 needs 16 header bytes; give 10.
         let e = read_idx(&[0, 0, 8, 3, 0, 0, 0, 1, 0, 0]).unwrap_err();
         assert!(
-            matches!(e, Error::IdxTruncatedHeader { needed: 16, actual: 10 }),
+            matches!(
+                e,
+                Error::IdxTruncatedHeader {
+                    needed: 16,
+                    actual: 10
+                }
+            ),
             "{e}"
         );
     }
@@ -439,7 +457,14 @@ mod tests {
         for input in [bytes.clone(), gzip(&bytes)] {
             let e = read_idx(&input).unwrap_err();
             assert!(
-                matches!(e, Error::IdxShortData { expected: 6, actual: 5, .. }),
+                matches!(
+                    e,
+                    Error::IdxShortData {
+                        expected: 6,
+                        actual: 5,
+                        ..
+                    }
+                ),
                 "{e}"
             );
         }
@@ -455,19 +480,32 @@ mod tests {
         for input in [bytes.clone(), gzip(&bytes)] {
             let e = read_idx(&input).unwrap_err();
             assert!(
-                matches!(e, Error::IdxTrailingBytes { expected: 4, actual: 7, .. }),
+                matches!(
+                    e,
+                    Error::IdxTrailingBytes {
+                        expected: 4,
+                        actual: 7,
+                        ..
+                    }
+                ),
                 "{e}"
             );
         }
         let f = TempFile::new("trailing.idx", &bytes);
         let e = read_idx_file(&f.0).unwrap_err();
-        assert!(matches!(e, Error::IdxTrailingBytes { actual: 7, .. }), "{e}");
+        assert!(
+            matches!(e, Error::IdxTrailingBytes { actual: 7, .. }),
+            "{e}"
+        );
     }
 
     #[test]
     fn overflowing_dimensions_are_rejected_before_allocating() {
         let e = read_idx(&idx_bytes(8, &[u32::MAX; 4], &[])).unwrap_err();
-        assert!(matches!(&e, Error::IdxDimsOverflow { dims } if dims == &[u32::MAX; 4]), "{e}");
+        assert!(
+            matches!(&e, Error::IdxDimsOverflow { dims } if dims == &[u32::MAX; 4]),
+            "{e}"
+        );
     }
 
     #[test]
@@ -479,7 +517,14 @@ mod tests {
         let bytes = idx_bytes(8, &huge, &[7; 10]);
         for input in [bytes.clone(), gzip(&bytes)] {
             match (read_idx(&input).unwrap_err(), expected) {
-                (Error::IdxShortData { expected: e, actual: 10, .. }, Some(x)) => assert_eq!(e, x),
+                (
+                    Error::IdxShortData {
+                        expected: e,
+                        actual: 10,
+                        ..
+                    },
+                    Some(x),
+                ) => assert_eq!(e, x),
                 (Error::IdxDimsOverflow { .. }, None) => {} // 32-bit targets
                 (e, _) => panic!("unexpected error {e}"),
             }
@@ -502,7 +547,10 @@ mod tests {
     #[test]
     fn missing_file_is_an_io_error_naming_the_path() {
         let e = read_idx_file("/definitely/not/here.idx").unwrap_err();
-        assert!(e.to_string().starts_with("/definitely/not/here.idx: "), "{e}");
+        assert!(
+            e.to_string().starts_with("/definitely/not/here.idx: "),
+            "{e}"
+        );
     }
 
     fn images(n: u32, data: &[u8]) -> Idx {
@@ -524,7 +572,16 @@ mod tests {
     #[test]
     fn mnist_count_mismatch_is_named_with_both_counts() {
         let e = mnist_from_idx(&images(2, &[0; 8]), &labels(&[1, 2, 3])).unwrap_err();
-        assert!(matches!(e, Error::CountMismatch { images: 2, labels: 3 }), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::CountMismatch {
+                    images: 2,
+                    labels: 3
+                }
+            ),
+            "{e}"
+        );
         assert_eq!(e.to_string(), "mnist: 2 images but 3 labels");
     }
 
@@ -532,7 +589,15 @@ mod tests {
     fn mnist_label_out_of_range_is_named_with_its_index() {
         let e = mnist_from_idx(&images(2, &[0; 8]), &labels(&[3, 10])).unwrap_err();
         assert!(
-            matches!(e, Error::LabelOutOfRange { index: 1, label: 10, classes: 10, .. }),
+            matches!(
+                e,
+                Error::LabelOutOfRange {
+                    index: 1,
+                    label: 10,
+                    classes: 10,
+                    ..
+                }
+            ),
             "{e}"
         );
     }
@@ -540,9 +605,29 @@ mod tests {
     #[test]
     fn mnist_files_of_the_wrong_rank_are_rejected() {
         let e = mnist_from_idx(&labels(&[1, 2]), &labels(&[1, 2])).unwrap_err();
-        assert!(matches!(e, Error::IdxRank { expected: 3, rank: 1, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::IdxRank {
+                    expected: 3,
+                    rank: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = mnist_from_idx(&images(1, &[0; 4]), &images(1, &[0; 4])).unwrap_err();
-        assert!(matches!(e, Error::IdxRank { expected: 1, rank: 3, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::IdxRank {
+                    expected: 1,
+                    rank: 3,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]

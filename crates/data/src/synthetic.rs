@@ -299,3 +299,135 @@ pub fn noisy_polynomial<R: Rng + ?Sized>(n: usize, noise: f64, rng: &mut R) -> R
     }
     Ok(curve(xs, ys))
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    fn histogram(d: &Dataset) -> Vec<usize> {
+        let mut h = vec![0; d.num_classes().unwrap_or(0)];
+        for &l in d.labels().unwrap() {
+            h[l] += 1;
+        }
+        h
+    }
+
+    /// Every generator, called with a fresh RNG from `seed`.
+    fn all(seed: u64) -> Vec<Dataset> {
+        let rng = &mut StdRng::seed_from_u64(seed);
+        vec![
+            xor_cloud(10, 0.1, rng).unwrap(),
+            two_moons(20, 0.1, rng).unwrap(),
+            spirals(15, 4, 0.05, rng).unwrap(),
+            blobs(12, &[[0.0, 0.0], [3.0, 3.0], [-3.0, 3.0]], 0.5, rng).unwrap(),
+            noisy_sine(30, 0.1, rng).unwrap(),
+            noisy_polynomial(20, 0.1, rng).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn shapes_and_label_balance() {
+        let d = all(0);
+        let dims: Vec<&[usize]> = d.iter().map(|d| d.inputs().dims()).collect();
+        assert_eq!(
+            dims,
+            [
+                &[40, 2][..],
+                &[40, 2],
+                &[60, 2],
+                &[36, 2],
+                &[30, 1],
+                &[20, 1]
+            ]
+        );
+        assert_eq!(histogram(&d[0]), vec![20, 20]);
+        assert_eq!(histogram(&d[1]), vec![20, 20]);
+        assert_eq!(histogram(&d[2]), vec![15; 4]);
+        assert_eq!(histogram(&d[3]), vec![12; 3]);
+        assert_eq!(d[4].values().unwrap().dims(), &[30, 1]);
+        assert_eq!(d[5].values().unwrap().dims(), &[20, 1]);
+        assert_eq!(histogram(&xor()), vec![2, 2]);
+    }
+
+    #[test]
+    fn same_seed_gives_same_data_and_other_seeds_differ() {
+        let flat = |ds: Vec<Dataset>| -> Vec<Vec<f32>> {
+            ds.iter()
+                .map(|d| {
+                    let mut v = d.inputs().to_vec();
+                    if let Some(y) = d.values() {
+                        v.extend(y.to_vec());
+                    }
+                    v
+                })
+                .collect()
+        };
+        assert_eq!(flat(all(42)), flat(all(42)));
+        let (a, b) = (flat(all(1)), flat(all(2)));
+        for (x, y) in a.iter().zip(&b) {
+            assert_ne!(x, y);
+        }
+    }
+
+    #[test]
+    fn noise_has_the_requested_spread() {
+        let rng = &mut StdRng::seed_from_u64(3);
+        let d = blobs(4000, &[[5.0, -1.0]], 0.3, rng).unwrap();
+        let x = d.inputs().to_vec();
+        let xs: Vec<f64> = x.iter().step_by(2).map(|&v| f64::from(v)).collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let std = (xs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / xs.len() as f64).sqrt();
+        // Standard error of the mean 0.3/√4000 ≈ 0.005; of the std ≈ 0.0034.
+        assert!((mean - 5.0).abs() < 0.025, "mean {mean}");
+        assert!((std - 0.3).abs() < 0.02, "std {std}");
+    }
+
+    #[test]
+    fn noiseless_sets_lie_on_their_curves() {
+        let rng = &mut StdRng::seed_from_u64(0);
+        let s = spirals(10, 2, 0.0, rng).unwrap();
+        for (i, p) in s.inputs().to_vec().chunks(2).enumerate() {
+            let r = (i % 10) as f32 / 10.0;
+            assert!((p[0].hypot(p[1]) - r).abs() < 1e-5, "point {i}: {p:?}");
+        }
+        let m = two_moons(5, 0.0, rng).unwrap();
+        let last = &m.inputs().to_vec()[18..];
+        assert!(
+            (last[0] - 2.0).abs() < 1e-6 && (last[1] - 0.5).abs() < 1e-6,
+            "{last:?}"
+        );
+        let c = xor_cloud(3, 0.0, rng).unwrap();
+        assert_eq!(&c.inputs().to_vec()[..2], &[0.0, 0.0]);
+        let sine = noisy_sine(50, 0.0, rng).unwrap();
+        let (x, y) = (sine.inputs().to_vec(), sine.values().unwrap().to_vec());
+        assert!(
+            x.iter()
+                .all(|v| (-std::f32::consts::PI..std::f32::consts::PI).contains(v))
+        );
+        assert!(x.iter().zip(&y).all(|(x, y)| (x.sin() - y).abs() < 1e-6));
+    }
+
+    #[test]
+    fn invalid_parameters_are_named() {
+        let rng = &mut StdRng::seed_from_u64(0);
+        let e = two_moons(3, -1.0, rng).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "two_moons: noise must be finite and >= 0, got -1"
+        );
+        assert!(matches!(
+            spirals(3, 0, 0.1, rng),
+            Err(Error::InvalidParameter { name: "arms", .. })
+        ));
+        assert!(matches!(
+            blobs(3, &[[0.0, 0.0]], f64::INFINITY, rng),
+            Err(Error::InvalidParameter { name: "std", .. })
+        ));
+        assert!(noisy_sine(3, f64::NAN, rng).is_err());
+        assert!(noisy_polynomial(3, -0.5, rng).is_err());
+        assert!(xor_cloud(3, -0.5, rng).is_err());
+    }
+}

@@ -3,7 +3,9 @@
 //! Reverse-mode automatic differentiation and neural networks on the CPU.
 //!
 //! This facade re-exports the workspace crates; [`core`] (also re-exported at
-//! the top level) holds tensors, the Wengert tape and the differentiable ops.
+//! the top level) holds tensors, the Wengert tape and the differentiable ops;
+//! [`data`] holds the data sets (the embedded UCI digits, MNIST's IDX format,
+//! synthetic sets), mini-batches and augmentation.
 //!
 //! ```
 //! use wengert::Tensor;

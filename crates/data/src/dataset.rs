@@ -108,7 +108,7 @@ pub(crate) fn take_rows(t: &Tensor<f32>, indices: &[usize]) -> Tensor<f32> {
 /// let data = Dataset::classification(x, vec![0, 1, 0])?;
 /// assert_eq!(data.len(), 3);
 /// assert_eq!(data.num_classes(), Some(2));
-/// # Ok::<(), wengert_data::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Dataset {

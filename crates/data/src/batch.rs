@@ -277,6 +277,7 @@ impl Dataset {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
@@ -429,5 +430,27 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    proptest! {
+        #[test]
+        fn any_size_and_seed_covers_each_example_once(
+            n in 0usize..40,
+            size in 1usize..12,
+            seed in any::<u64>(),
+            drop_last in any::<bool>(),
+        ) {
+            let x = Tensor::from_vec((0..n).map(|i| i as f32).collect(), [n, 1]).unwrap();
+            let data = Dataset::classification(x, vec![0; n]).unwrap();
+            let mut rng = StdRng::seed_from_u64(seed);
+            let batches = epoch(&data, size, &mut rng, drop_last);
+            prop_assert!(batches.iter().all(|b| b.indices.len() <= size));
+            let full = if drop_last { n / size * size } else { n };
+            let mut seen: Vec<usize> = batches.into_iter().flat_map(|b| b.indices).collect();
+            prop_assert_eq!(seen.len(), full);
+            seen.sort_unstable();
+            seen.dedup();
+            prop_assert_eq!(seen.len(), full);
+        }
     }
 }

@@ -127,6 +127,8 @@ pub fn parse_digits_csv(csv: &str) -> Result<Dataset> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn row(pixel: &str, label: &str) -> String {
@@ -225,5 +227,14 @@ mod tests {
             e.to_string(),
             "csv: line 1, column 64: \"x\" is not an integer in 0..=16"
         );
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(csv in "[0-9,\n -]{0,300}") {
+            if let Ok(d) = parse_digits_csv(&csv) {
+                prop_assert_eq!(d.inputs().numel(), d.len() * DIGITS_PIXELS);
+            }
+        }
     }
 }

@@ -12,13 +12,17 @@
 //! declared size plus one byte (to detect trailing data), so the buffer grows
 //! only as bytes actually arrive: a header that lies about its size cannot make
 //! the reader allocate far beyond what the file holds. A gzip stream (detected
-//! by its magic `1f 8b`) is decompressed on the fly under the same limit.
+//! by its magic `1f 8b`) is decompressed on the fly under the same limit; like
+//! `gzip -d`, it may consist of several concatenated members, and anything
+//! after the last member that is not another member is a [`Error::Gzip`].
+//! When there is trailing data, the rest of the stream is read (and counted,
+//! not stored) to report its length.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use flate2::bufread::GzDecoder;
+use flate2::bufread::MultiGzDecoder;
 use wengert_core::Tensor;
 
 use crate::{Dataset, Error, Result};
@@ -117,7 +121,7 @@ pub fn read_idx(bytes: &[u8]) -> Result<Idx> {
         message: e.to_string(),
     };
     if is_gzip(bytes) {
-        read_stream(GzDecoder::new(bytes), &gzip_error)
+        read_stream(MultiGzDecoder::new(bytes), &gzip_error)
     } else {
         // Reading from a slice cannot fail.
         read_stream(bytes, &gzip_error)
@@ -148,13 +152,13 @@ pub fn read_idx_file(path: impl AsRef<Path>) -> Result<Idx> {
     let mut file = BufReader::new(File::open(path).map_err(io_error)?);
     let gzip = is_gzip(file.fill_buf().map_err(io_error)?);
     if gzip {
-        // A read error may come from the file or from the decompressor; the
-        // decompressor wraps neither, so report both as a damaged stream.
+        // The decompressor's read errors do not say whether the file or the
+        // stream failed; report them as a damaged stream naming the file.
         let gzip_error = |e: io::Error, decoded| Error::Gzip {
             decoded,
             message: format!("{}: {e}", path.display()),
         };
-        read_stream(GzDecoder::new(file), &gzip_error)
+        read_stream(MultiGzDecoder::new(file), &gzip_error)
     } else {
         read_stream(file, &|e, _| io_error(e))
     }
@@ -497,6 +501,35 @@ mod tests {
             matches!(e, Error::IdxTrailingBytes { actual: 7, .. }),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_second_gzip_member_is_read_as_trailing_data() {
+        let mut gz = gzip(&idx_bytes(8, &[2], &[1, 2]));
+        gz.extend(gzip(&[3, 4, 5]));
+        let e = read_idx(&gz).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::IdxTrailingBytes {
+                    expected: 2,
+                    actual: 5,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        // A complete file split across two members is fine.
+        let mut split = gzip(&idx_bytes(8, &[2], &[]));
+        split.extend(gzip(&[1, 2]));
+        assert_eq!(read_idx(&split).unwrap().data(), &[1, 2]);
+    }
+
+    #[test]
+    fn garbage_after_the_gzip_stream_is_a_gzip_error() {
+        let mut gz = gzip(&idx_bytes(8, &[2], &[1, 2]));
+        gz.extend_from_slice(b"junk");
+        assert!(matches!(read_idx(&gz), Err(Error::Gzip { .. })));
     }
 
     #[test]

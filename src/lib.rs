@@ -4,7 +4,9 @@
 //!
 //! This facade re-exports the workspace crates; [`core`] (also re-exported at
 //! the top level) holds tensors, the Wengert tape and the differentiable ops;
-//! [`nn`] holds modules, layers, initialisers and losses.
+//! [`nn`] holds modules, layers, initialisers and losses;
+//! [`data`] holds the data sets (the embedded UCI digits, MNIST's IDX format,
+//! synthetic sets), mini-batches and augmentation.
 //!
 //! ```
 //! use wengert::Tensor;
@@ -17,3 +19,4 @@
 pub use wengert_core as core;
 pub use wengert_core::*;
 pub use wengert_nn as nn;
+pub use wengert_data as data;

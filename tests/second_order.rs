@@ -10,8 +10,8 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use wengert::strategies::{Domain, nonscalar_shape, tensor, unique_values};
 use wengert::{
-    Conv1dParams, Conv2dParams, ConvTranspose2dParams, Im2colParams, Shape, Tensor, grad,
-    gradgradcheck, hessian, hvp,
+    Conv1dParams, Conv2dParams, ConvTranspose1dParams, ConvTranspose2dParams, Im2colParams, Shape,
+    Tensor, grad, gradgradcheck, hessian, hvp,
 };
 
 fn ggc(
@@ -137,6 +137,12 @@ proptest! {
         ggc(&[x.clone(), wt_t], |v| v[0].conv_transpose2d(&v[1], None, pt).tanh())?;
         let window = Im2colParams { stride: [stride, stride], padding: [pad, pad], ..Im2colParams::new([k.min(h), k.min(w)]) };
         ggc(std::slice::from_ref(&x), |v| sq(v[0].im2col(window)))?;
+        let cols = x.im2col(window);
+        ggc(std::slice::from_ref(&cols), |v| sq(v[0].col2im([h, w], window)))?;
+        let x1 = x.reshape([n, cin, h * w]);
+        let wt1 = Tensor::<f64>::randn([cin, cout, k], 0.0, 0.5, &mut r).unwrap();
+        let pt1 = ConvTranspose1dParams { stride, ..ConvTranspose1dParams::default() };
+        ggc(&[x1, wt1], |v| v[0].conv_transpose1d(&v[1], None, pt1).tanh())?;
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Convolution layers: [`Conv1d`], [`Conv2d`] and [`ConvTranspose2d`], thin
+//! Convolution layers: [`Conv1d`] and [`Conv2d`] here, and
+//! [`ConvTranspose2d`](crate::ConvTranspose2d) in `conv_transpose.rs`: thin
 //! owners of a weight and a bias around the core ops [`Tensor::conv1d`],
 //! [`Tensor::conv2d`] and [`Tensor::conv_transpose2d`].
 //!
@@ -16,25 +17,25 @@
 //! shape) before calling the op.
 
 use rand::Rng;
-use wengert_core::{Conv1dParams, Conv2dParams, ConvTranspose2dParams, Float, Tensor};
+use wengert_core::{Conv1dParams, Conv2dParams, Float, Tensor};
 
 use crate::error::{Error, Result};
 use crate::init::{FanMode, Init, fans};
-use crate::module::Module;
+use crate::module::{Module, check_spatial};
 
 /// The channel and window settings every convolution layer validates.
-struct ConvConfig<'a> {
-    layer: &'static str,
-    in_channels: usize,
-    out_channels: usize,
-    kernel: &'a [usize],
-    stride: &'a [usize],
-    dilation: &'a [usize],
-    groups: usize,
+pub(crate) struct ConvConfig<'a> {
+    pub(crate) layer: &'static str,
+    pub(crate) in_channels: usize,
+    pub(crate) out_channels: usize,
+    pub(crate) kernel: &'a [usize],
+    pub(crate) stride: &'a [usize],
+    pub(crate) dilation: &'a [usize],
+    pub(crate) groups: usize,
 }
 
 impl ConvConfig<'_> {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let invalid = |what: String| {
             Err(Error::InvalidConfig {
                 layer: self.layer,
@@ -67,7 +68,7 @@ impl ConvConfig<'_> {
 
 /// Draws PyTorch's default weight and bias for a weight of `shape` (see the
 /// module docs); the bias has `bias_len` elements. Both are trainable.
-fn default_init<T: Float, R: Rng + ?Sized>(
+pub(crate) fn default_init<T: Float, R: Rng + ?Sized>(
     shape: &[usize],
     bias_len: Option<usize>,
     rng: &mut R,
@@ -93,42 +94,6 @@ fn default_init<T: Float, R: Rng + ?Sized>(
     Ok((weight, bias))
 }
 
-/// Checks that `x` is `[N, channels, s...]` with each spatial length at least
-/// `min[i]`; the error shows the pattern, such as `[N, 3, H ≥ 5, W ≥ 5]`.
-pub(crate) fn check_spatial<T: Float>(
-    layer: &'static str,
-    x: &Tensor<T>,
-    channels: Option<usize>,
-    min: &[usize],
-) -> Result<()> {
-    let names: &[&str] = if min.len() == 1 { &["L"] } else { &["H", "W"] };
-    let d = x.dims();
-    let fits = d.len() == 2 + min.len()
-        && channels.is_none_or(|c| d[1] == c)
-        && d[2..].iter().zip(min).all(|(s, m)| s >= m);
-    if fits {
-        return Ok(());
-    }
-    let mut expected = String::from("[N, ");
-    match channels {
-        Some(c) => expected.push_str(&c.to_string()),
-        None => expected.push('C'),
-    }
-    for (name, &m) in names.iter().zip(min) {
-        if m > 1 {
-            expected.push_str(&format!(", {name} ≥ {m}"));
-        } else {
-            expected.push_str(&format!(", {name}"));
-        }
-    }
-    expected.push(']');
-    Err(Error::InputShape {
-        layer,
-        expected,
-        actual: x.shape().clone(),
-    })
-}
-
 /// The smallest input length for which a convolution window fits: `d(k − 1) +
 /// 1 − 2p`.
 fn conv_min_len(kernel: usize, padding: usize, dilation: usize) -> usize {
@@ -141,7 +106,7 @@ fn conv_min_len(kernel: usize, padding: usize, dilation: usize) -> usize {
 ///
 /// `weight` is `[out, in / groups, kh, kw]`, `bias` `[out]`. Default
 /// initialisation: PyTorch's, U(−1/√fan_in, 1/√fan_in) for both, `fan_in = in
-/// / groups · kh · kw` (see the [module docs](self)).
+/// / groups · kh · kw` (PyTorch's `kaiming_uniform` with `a = √5`).
 ///
 /// # Errors
 ///
@@ -286,7 +251,7 @@ impl<T: Float> Module<T> for Conv2d<T> {
     }
 }
 
-fn visit_weight_bias<T: Float>(
+pub(crate) fn visit_weight_bias<T: Float>(
     weight: &Tensor<T>,
     bias: Option<&Tensor<T>>,
     f: &mut dyn FnMut(&str, &Tensor<T>),
@@ -303,7 +268,7 @@ fn visit_weight_bias<T: Float>(
 ///
 /// `weight` is `[out, in / groups, k]`, `bias` `[out]`. Default
 /// initialisation: PyTorch's, U(−1/√fan_in, 1/√fan_in) for both, `fan_in = in
-/// / groups · k` (see the [module docs](self)).
+/// / groups · k` (PyTorch's `kaiming_uniform` with `a = √5`).
 ///
 /// # Errors
 ///
@@ -424,167 +389,68 @@ impl<T: Float> Module<T> for Conv1d<T> {
     }
 }
 
-/// A transposed 2-D convolution layer (PyTorch's `ConvTranspose2d`), the
-/// gradient of [`Conv2d`] with respect to its input: `[N, in, H, W]` to `[N,
-/// out, oh, ow]` with, per axis, `o = (h − 1)·s − 2p + d(k − 1) +
-/// output_padding + 1`.
-///
-/// `weight` is `[in, out / groups, kh, kw]`, `bias` `[out]`. Default
-/// initialisation: PyTorch's, U(−1/√fan_in, 1/√fan_in) for both, with `fan_in =
-/// weight[1] · kh · kw = out / groups · kh · kw` as PyTorch computes it (see
-/// the [module docs](self)).
-///
-/// # Errors
-///
-/// `try_forward` returns [`Error::InputShape`] unless the input is `[N, in, H,
-/// W]` with a positive output size.
-///
-/// # Examples
-///
-/// ```
-/// use rand::SeedableRng;
-/// use wengert_core::{ConvTranspose2dParams, Tensor};
-/// use wengert_nn::{ConvTranspose2d, Module};
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-/// let p = ConvTranspose2dParams { stride: [2, 2], padding: [1, 1], output_padding: [1, 1], ..Default::default() };
-/// let up = ConvTranspose2d::<f32>::new(4, 2, [3, 3], p, true, &mut rng).unwrap();
-/// assert_eq!(up.weight.dims(), &[4, 2, 3, 3]);
-/// // (5 − 1)·2 − 2 + 2 + 1 + 1 = 10: the stride-2 convolution's input size.
-/// assert_eq!(up.forward(&Tensor::zeros([1, 4, 5, 5])).dims(), &[1, 2, 10, 10]);
-/// ```
-#[derive(Clone, Debug)]
-pub struct ConvTranspose2d<T: Float = f32> {
-    /// The weight, `[in, out / groups, kh, kw]`.
-    pub weight: Tensor<T>,
-    /// The bias, `[out]`, if any.
-    pub bias: Option<Tensor<T>>,
-    params: ConvTranspose2dParams,
-}
-
-impl<T: Float> ConvTranspose2d<T> {
-    /// Builds a layer from `in_channels` to `out_channels` with a `kernel`
-    /// (`[kh, kw]`) window and the stride, padding, output padding, dilation
-    /// and groups of `params`, initialised as PyTorch (see the type docs) from
-    /// `rng`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidConfig`] for zero channels, groups that are zero or do
-    /// not divide both channel counts, a zero kernel, stride or dilation, or an
-    /// output padding not smaller than the stride.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use rand::SeedableRng;
-    /// use wengert_core::ConvTranspose2dParams;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    /// let p = ConvTranspose2dParams { output_padding: [1, 1], ..Default::default() };
-    /// let e = wengert_nn::ConvTranspose2d::<f32>::new(1, 1, [2, 2], p, true, &mut rng).unwrap_err();
-    /// assert_eq!(e.to_string(),
-    ///     "conv_transpose2d: output_padding must be smaller than the stride, got [1, 1] for stride [1, 1]");
-    /// ```
-    pub fn new<R: Rng + ?Sized>(
-        in_channels: usize,
-        out_channels: usize,
-        kernel: [usize; 2],
-        params: ConvTranspose2dParams,
-        bias: bool,
-        rng: &mut R,
-    ) -> Result<Self> {
-        const NAME: &str = "conv_transpose2d";
-        ConvConfig {
-            layer: NAME,
-            in_channels,
-            out_channels,
-            kernel: &kernel,
-            stride: &params.stride,
-            dilation: &params.dilation,
-            groups: params.groups,
-        }
-        .validate()?;
-        let (op, s) = (params.output_padding, params.stride);
-        if op[0] >= s[0] || op[1] >= s[1] {
-            return Err(Error::InvalidConfig {
-                layer: NAME,
-                what: format!(
-                    "output_padding must be smaller than the stride, got {op:?} for stride {s:?}"
-                ),
-            });
-        }
-        let shape = [
-            in_channels,
-            out_channels / params.groups,
-            kernel[0],
-            kernel[1],
-        ];
-        let (weight, bias) = default_init(&shape, bias.then_some(out_channels), rng)?;
-        Ok(ConvTranspose2d {
-            weight,
-            bias,
-            params,
-        })
-    }
-
-    /// Returns the stride, padding, output padding, dilation and groups.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    /// let c = wengert_nn::ConvTranspose2d::<f32>::new(1, 1, [2, 2], Default::default(), false, &mut rng).unwrap();
-    /// assert_eq!(c.params().output_padding, [0, 0]);
-    /// ```
-    pub fn params(&self) -> ConvTranspose2dParams {
-        self.params
-    }
-
-    /// Returns the number of output channels, `weight[1] · groups`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    /// let c = wengert_nn::ConvTranspose2d::<f32>::new(3, 5, [2, 2], Default::default(), false, &mut rng).unwrap();
-    /// assert_eq!(c.out_channels(), 5);
-    /// ```
-    pub fn out_channels(&self) -> usize {
-        self.weight.dims()[1] * self.params.groups
-    }
-}
-
-impl<T: Float> Module<T> for ConvTranspose2d<T> {
-    fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
-        let (k, p) = (&self.weight.dims()[2..], &self.params);
-        // The output (h − 1)·s + d(k − 1) + op + 1 − 2p must be positive.
-        let min = [0, 1].map(|a| {
-            let reach = p.dilation[a] * (k[a] - 1) + p.output_padding[a];
-            1 + (2 * p.padding[a])
-                .saturating_sub(reach)
-                .div_ceil(p.stride[a])
-        });
-        check_spatial("conv_transpose2d", x, Some(self.weight.dims()[0]), &min)?;
-        Ok(x.try_conv_transpose2d(&self.weight, self.bias.as_ref(), self.params)?)
-    }
-    fn visit_parameters(&self, f: &mut dyn FnMut(&str, &Tensor<T>)) {
-        visit_weight_bias(&self.weight, self.bias.as_ref(), f);
-    }
-    fn visit_parameters_mut(&mut self, f: &mut dyn FnMut(&str, &mut Tensor<T>)) {
-        f("weight", &mut self.weight);
-        if let Some(b) = &mut self.bias {
-            f("bias", b);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ConvTranspose2d;
     use crate::testing::check_module;
+    use proptest::prelude::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
+    use wengert_core::ConvTranspose2dParams;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+        #[test]
+        fn conv2d_grad_matches_finite_differences_for_any_configuration(
+            groups in 1usize..3, in_per in 1usize..3, out_per in 1usize..3,
+            kh in 1usize..4, kw in 1usize..3, stride in 1usize..3, padding in 0usize..2,
+            dilation in 1usize..3, extra in 0usize..3, bias: bool, seed: u64,
+        ) {
+            let p = Conv2dParams {
+                stride: [stride, 1],
+                padding: [padding, 0],
+                dilation: [dilation, 1],
+                groups,
+            };
+            let (i, o) = (in_per * groups, out_per * groups);
+            let conv = Conv2d::<f64>::new(i, o, [kh, kw], p, bias, &mut rng(seed)).unwrap();
+            let h = conv_min_len(kh, padding, dilation).max(1) + extra;
+            let x = randn(&[2, i, h, kw + extra], seed ^ 1);
+            check_module(conv, &x);
+        }
+    }
+
+    #[test]
+    fn f32_layers_agree_with_the_f64_path() {
+        let p = Conv2dParams {
+            padding: [1, 1],
+            ..Default::default()
+        };
+        let c64 = Conv2d::<f64>::new(2, 3, [3, 3], p, true, &mut rng(20)).unwrap();
+        let mut c32 = Conv2d::<f32>::new(2, 3, [3, 3], p, true, &mut rng(20)).unwrap();
+        let to32 = |t: &Tensor<f64>| {
+            Tensor::from_vec(
+                t.to_vec().iter().map(|&v| v as f32).collect(),
+                t.shape().clone(),
+            )
+            .unwrap()
+        };
+        let params: Vec<Tensor<f32>> = c64
+            .named_parameters()
+            .iter()
+            .map(|(_, t)| to32(t))
+            .collect();
+        c32.set_parameters(&params).unwrap();
+        let x = randn(&[2, 2, 4, 5], 21);
+        let (y64, y32) = (c64.forward(&x).to_vec(), c32.forward(&to32(&x)).to_vec());
+        for (a, b) in y64.iter().zip(y32) {
+            assert!(
+                (a - f64::from(b)).abs() < 1e-5 * (1.0 + a.abs()),
+                "{a} vs {b}"
+            );
+        }
+    }
 
     fn rng(seed: u64) -> StdRng {
         StdRng::seed_from_u64(seed)

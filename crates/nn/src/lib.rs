@@ -57,6 +57,7 @@
 pub mod activation;
 mod container;
 mod conv;
+mod conv_transpose;
 mod dropout;
 mod embedding;
 mod error;
@@ -73,7 +74,8 @@ pub use activation::{
     Elu, Gelu, LeakyRelu, LogSoftmax, Prelu, Relu, Selu, Sigmoid, Softmax, Softplus, Tanh, prelu,
 };
 pub use container::{Flatten, Residual, Sequential};
-pub use conv::{Conv1d, Conv2d, ConvTranspose2d};
+pub use conv::{Conv1d, Conv2d};
+pub use conv_transpose::ConvTranspose2d;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use error::{Error, Result};

@@ -624,4 +624,113 @@ mod tests {
             "layer_norm: expected input of shape [*, 4], got [4, 3]"
         );
     }
+
+    #[test]
+    fn batch_norm2d_grad_matches_finite_differences_in_training_and_eval() {
+        let bn = with_random_affine(BatchNorm2d::new(3).unwrap(), 11);
+        check_module(bn.clone(), &randn(&[2, 3, 2, 3], 12));
+        check_module(bn.clone(), &randn(&[1, 3, 2, 2], 13));
+        let mut ev = bn;
+        ev.forward(&randn(&[4, 3, 2, 2], 14));
+        ev.eval();
+        check_module(ev, &randn(&[2, 3, 3, 1], 15));
+    }
+
+    #[test]
+    fn batch_norm2d_matches_hand_computed_statistics_in_training_and_eval() {
+        // Hand-derived. x is [N 2, C 2, H 1, W 2]: channel 0 holds 1, 2, 3, 6
+        // (mean 3, sum of squares 14: biased var 3.5, unbiased 14/3), channel
+        // 1 holds 4, 4, 2, 6 (mean 4, sum of squares 8: biased 2, unbiased 8/3).
+        let mut bn = BatchNorm2d::<f64>::new(2).unwrap();
+        let x =
+            Tensor::from_vec(vec![1.0, 2.0, 4.0, 4.0, 3.0, 6.0, 2.0, 6.0], [2, 2, 1, 2]).unwrap();
+        let y = bn.forward(&x).to_vec();
+        let (s0, s1) = ((3.5f64 + 1e-5).sqrt(), (2.0f64 + 1e-5).sqrt());
+        let want = [
+            -2.0 / s0,
+            -1.0 / s0,
+            0.0,
+            0.0,
+            0.0,
+            3.0 / s0,
+            -2.0 / s1,
+            2.0 / s1,
+        ];
+        for (a, b) in y.iter().zip(want) {
+            assert!((a - b).abs() < 1e-12, "{y:?}");
+        }
+        let b = bn.named_buffers();
+        assert_eq!(b[0].0, "running_mean");
+        assert_eq!(b[1].0, "running_var");
+        let (rm, rv) = (b[0].1.to_vec(), b[1].1.to_vec());
+        let want_rv = [0.9 + 0.1 * 14.0 / 3.0, 0.9 + 0.1 * 8.0 / 3.0];
+        assert!(
+            (rm[0] - 0.3).abs() < 1e-12 && (rm[1] - 0.4).abs() < 1e-12,
+            "{rm:?}"
+        );
+        assert!((rv[0] - want_rv[0]).abs() < 1e-12 && (rv[1] - want_rv[1]).abs() < 1e-12);
+
+        // Eval: the running statistics, and no update.
+        bn.eval();
+        let y = bn.forward(&x).to_vec();
+        assert!((y[0] - (1.0 - 0.3) / (want_rv[0] + 1e-5).sqrt()).abs() < 1e-12);
+        assert!((y[7] - (6.0 - 0.4) / (want_rv[1] + 1e-5).sqrt()).abs() < 1e-12);
+        assert_eq!(bn.named_buffers()[0].1.to_vec(), rm);
+    }
+
+    #[test]
+    fn batch_norm2d_agrees_with_batch_norm1d_on_flattened_images() {
+        let bn2 = with_random_affine(BatchNorm2d::with_options(3, 1e-3, 0.3).unwrap(), 16);
+        let mut bn1 = BatchNorm1d::with_options(3, 1e-3, 0.3).unwrap();
+        bn1.set_parameters(&[bn2.weight.clone(), bn2.bias.clone()])
+            .unwrap();
+        let x = randn(&[2, 3, 2, 4], 17);
+        let y2 = bn2.forward(&x);
+        let y1 = bn1.forward(&x.reshape([2, 3, 8]));
+        for (a, b) in y2.to_vec().iter().zip(y1.to_vec()) {
+            assert!((a - b).abs() < 1e-12);
+        }
+        // The reductions run in different orders, so compare to rounding.
+        for ((_, a), (_, b)) in bn2.named_buffers().iter().zip(bn1.named_buffers()) {
+            for (u, v) in a.to_vec().iter().zip(b.to_vec()) {
+                assert!((u - v).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn batch_norm2d_constant_batch_gives_finite_outputs_and_gradients() {
+        let bn = BatchNorm2d::<f64>::new(2).unwrap();
+        let x = Tensor::full([3, 2, 2, 2], -1.5).requires_grad();
+        let y = bn.forward(&x);
+        assert!(y.to_vec().iter().all(|v| *v == 0.0));
+        let g = (&y * &randn(&[3, 2, 2, 2], 18)).sum().backward().unwrap();
+        for t in [&x, &bn.weight, &bn.bias] {
+            assert!(g.get(t).unwrap().to_vec().iter().all(|v| v.is_finite()));
+        }
+    }
+
+    #[test]
+    fn batch_norm2d_errors_and_names() {
+        let mut bn = BatchNorm2d::<f32>::new(3).unwrap();
+        let names: Vec<String> = bn.named_parameters().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["weight", "bias"]);
+        assert_eq!((bn.num_parameters(), bn.named_buffers().len()), (6, 2));
+        assert_eq!(bn.num_features(), 3);
+        let e = bn.try_forward(&Tensor::zeros([1, 3, 1, 1])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "batch_norm2d: expected more than 1 value per channel when training, got input [1, 3, 1, 1]"
+        );
+        assert!(bn.try_forward(&Tensor::zeros([1, 3, 1, 2])).is_ok());
+        let e = bn.try_forward(&Tensor::zeros([2, 3, 4])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "batch_norm2d: expected input of shape [N, 3, H, W], got [2, 3, 4]"
+        );
+        assert!(bn.try_forward(&Tensor::zeros([2, 2, 2, 2])).is_err());
+        bn.eval();
+        assert!(bn.try_forward(&Tensor::zeros([1, 3, 1, 1])).is_ok());
+        assert!(BatchNorm2d::<f32>::with_options(2, 0.0, 0.1).is_err());
+    }
 }

@@ -13,9 +13,8 @@
 
 use wengert_core::{Float, Tensor};
 
-use crate::conv::check_spatial;
 use crate::error::{Error, Result};
-use crate::module::Module;
+use crate::module::{Module, check_spatial};
 
 /// Kernel, stride and padding of a pooling layer over `D` spatial axes,
 /// validated at construction.
@@ -402,4 +401,151 @@ impl<T: Float> Module<T> for GlobalAvgPool {
     }
     fn visit_parameters(&self, _: &mut dyn FnMut(&str, &Tensor<T>)) {}
     fn visit_parameters_mut(&mut self, _: &mut dyn FnMut(&str, &mut Tensor<T>)) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::check_module;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use rand::seq::SliceRandom;
+
+    /// Distinct values 0.37 apart in random order: no ties for max pooling,
+    /// and far from every kink at the finite-difference step.
+    fn distinct(shape: &[usize], seed: u64) -> Tensor<f64> {
+        let n: usize = shape.iter().product();
+        let mut v: Vec<f64> = (0..n).map(|i| 0.37 * i as f64 - 2.0).collect();
+        v.shuffle(&mut StdRng::seed_from_u64(seed));
+        Tensor::from_vec(v, shape).unwrap()
+    }
+
+    #[test]
+    fn pool_grads_match_finite_differences() {
+        check_module(MaxPool2d::new([2, 2]).unwrap(), &distinct(&[2, 2, 4, 5], 1));
+        check_module(
+            MaxPool2d::with_options([3, 2], [1, 2], [1, 1]).unwrap(),
+            &distinct(&[1, 2, 4, 4], 2),
+        );
+        check_module(
+            MaxPool1d::with_options(3, 2, 1).unwrap(),
+            &distinct(&[2, 3, 7], 3),
+        );
+        for include in [true, false] {
+            check_module(
+                AvgPool2d::with_options([3, 3], [2, 1], [1, 1], include).unwrap(),
+                &distinct(&[2, 2, 5, 4], 4),
+            );
+            check_module(
+                AvgPool1d::with_options(2, 1, 1, include).unwrap(),
+                &distinct(&[1, 2, 5], 5),
+            );
+        }
+        check_module(GlobalAvgPool, &distinct(&[2, 3, 2, 3], 6));
+        check_module(GlobalAvgPool, &distinct(&[2, 3, 4], 7));
+    }
+
+    #[test]
+    fn layers_equal_the_core_ops_called_directly() {
+        let x = distinct(&[2, 3, 6, 5], 8);
+        assert_eq!(
+            MaxPool2d::with_options([3, 3], [2, 2], [1, 1])
+                .unwrap()
+                .forward(&x)
+                .to_vec(),
+            x.max_pool2d([3, 3], [2, 2], [1, 1]).to_vec()
+        );
+        assert_eq!(
+            AvgPool2d::with_options([2, 3], [1, 2], [1, 0], false)
+                .unwrap()
+                .forward(&x)
+                .to_vec(),
+            x.avg_pool2d([2, 3], [1, 2], [1, 0], false).to_vec()
+        );
+        assert_eq!(
+            Module::<f64>::forward(&GlobalAvgPool, &x).to_vec(),
+            x.global_avg_pool().to_vec()
+        );
+        let x = distinct(&[2, 3, 7], 9);
+        assert_eq!(
+            MaxPool1d::new(2).unwrap().forward(&x).to_vec(),
+            x.max_pool1d(2, 2, 0).to_vec()
+        );
+        assert_eq!(
+            AvgPool1d::with_options(3, 2, 1, true)
+                .unwrap()
+                .forward(&x)
+                .to_vec(),
+            x.avg_pool1d(3, 2, 1, true).to_vec()
+        );
+    }
+
+    #[test]
+    fn max_pool_sends_the_gradient_to_the_first_maximum() {
+        // Hand-derived: the window [1, 4, 4, 2] has its first maximum at index 1.
+        let x = Tensor::from_vec(vec![1.0f64, 4.0, 4.0, 2.0], [1, 1, 2, 2])
+            .unwrap()
+            .requires_grad();
+        let y = MaxPool2d::new([2, 2]).unwrap().forward(&x);
+        assert_eq!(y.to_vec(), vec![4.0]);
+        let g = y.sum().backward().unwrap();
+        assert_eq!(g.get(&x).unwrap().to_vec(), vec![0.0, 1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn pooling_layers_have_no_parameters() {
+        let layers: Vec<Box<dyn Module<f32>>> = vec![
+            Box::new(MaxPool1d::new(2).unwrap()),
+            Box::new(MaxPool2d::new([2, 2]).unwrap()),
+            Box::new(AvgPool1d::new(2).unwrap()),
+            Box::new(AvgPool2d::new([2, 2]).unwrap()),
+            Box::new(GlobalAvgPool),
+        ];
+        for l in &layers {
+            assert_eq!(l.num_parameters(), 0);
+            assert!(l.named_parameters().is_empty() && l.named_buffers().is_empty());
+        }
+    }
+
+    #[test]
+    fn impossible_windows_and_wrong_inputs_are_named() {
+        assert_eq!(
+            MaxPool2d::new([0, 2]).unwrap_err().to_string(),
+            "max_pool2d: kernel must be positive, got [0, 2]"
+        );
+        assert_eq!(
+            AvgPool1d::with_options(3, 1, 2, true)
+                .unwrap_err()
+                .to_string(),
+            "avg_pool1d: padding must be at most half the kernel, got padding [2] for kernel [3]"
+        );
+        let mp = MaxPool2d::with_options([3, 2], [1, 1], [1, 0]).unwrap();
+        let e = Module::<f32>::try_forward(&mp, &Tensor::zeros([1, 2, 3, 1])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "max_pool2d: expected input of shape [N, C, H, W ≥ 2], got [1, 2, 3, 1]"
+        );
+        let e = Module::<f32>::try_forward(&mp, &Tensor::zeros([2, 4, 4])).unwrap_err();
+        assert!(matches!(
+            e,
+            Error::InputShape {
+                layer: "max_pool2d",
+                ..
+            }
+        ));
+        let ap = AvgPool1d::new(3).unwrap();
+        let e = Module::<f32>::try_forward(&ap, &Tensor::zeros([1, 1, 2])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "avg_pool1d: expected input of shape [N, C, L ≥ 3], got [1, 1, 2]"
+        );
+        let e = Module::<f32>::try_forward(&GlobalAvgPool, &Tensor::zeros([1, 1, 0, 2]));
+        assert!(matches!(
+            e,
+            Err(Error::InputShape {
+                layer: "global_avg_pool",
+                ..
+            })
+        ));
+    }
 }

@@ -34,9 +34,12 @@
 //!
 //! ## Layers
 //!
-//! [`Linear`]; the activations of [`activation`] as layers; [`Sequential`],
-//! [`Residual`] and [`Flatten`]; [`Dropout`]; [`LayerNorm`] and
-//! [`BatchNorm1d`]; [`Embedding`]. Each documents its default initialisation.
+//! [`Linear`]; the convolutions [`Conv1d`], [`Conv2d`] and
+//! [`ConvTranspose2d`]; the pooling layers [`MaxPool1d`], [`MaxPool2d`],
+//! [`AvgPool1d`], [`AvgPool2d`] and [`GlobalAvgPool`]; the activations of
+//! [`activation`] as layers; [`Sequential`], [`Residual`] and [`Flatten`];
+//! [`Dropout`]; [`LayerNorm`], [`BatchNorm1d`] and [`BatchNorm2d`];
+//! [`Embedding`]. Each documents its default initialisation.
 //!
 //! ## Initialisers and losses
 //!
@@ -53,6 +56,8 @@
 
 pub mod activation;
 mod container;
+mod conv;
+mod conv_transpose;
 mod dropout;
 mod embedding;
 mod error;
@@ -61,6 +66,7 @@ mod linear;
 pub mod loss;
 pub mod module;
 mod norm;
+mod pool;
 #[cfg(test)]
 mod testing;
 
@@ -68,10 +74,13 @@ pub use activation::{
     Elu, Gelu, LeakyRelu, LogSoftmax, Prelu, Relu, Selu, Sigmoid, Softmax, Softplus, Tanh, prelu,
 };
 pub use container::{Flatten, Residual, Sequential};
+pub use conv::{Conv1d, Conv2d};
+pub use conv_transpose::ConvTranspose2d;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use error::{Error, Result};
 pub use linear::Linear;
 pub use loss::Reduction;
 pub use module::Module;
-pub use norm::{BatchNorm1d, LayerNorm};
+pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm};
+pub use pool::{AvgPool1d, AvgPool2d, GlobalAvgPool, MaxPool1d, MaxPool2d};

@@ -419,3 +419,39 @@ pub(crate) fn check_trailing<T: Float>(
     }
     Ok(())
 }
+
+/// Checks that `x` is `[N, channels, s...]` with each spatial length at least
+/// `min[i]`; the error shows the pattern, such as `[N, 3, H ≥ 5, W ≥ 5]`.
+pub(crate) fn check_spatial<T: Float>(
+    layer: &'static str,
+    x: &Tensor<T>,
+    channels: Option<usize>,
+    min: &[usize],
+) -> Result<()> {
+    let names: &[&str] = if min.len() == 1 { &["L"] } else { &["H", "W"] };
+    let d = x.dims();
+    let fits = d.len() == 2 + min.len()
+        && channels.is_none_or(|c| d[1] == c)
+        && d[2..].iter().zip(min).all(|(s, m)| s >= m);
+    if fits {
+        return Ok(());
+    }
+    let mut expected = String::from("[N, ");
+    match channels {
+        Some(c) => expected.push_str(&c.to_string()),
+        None => expected.push('C'),
+    }
+    for (name, &m) in names.iter().zip(min) {
+        if m > 1 {
+            expected.push_str(&format!(", {name} ≥ {m}"));
+        } else {
+            expected.push_str(&format!(", {name}"));
+        }
+    }
+    expected.push(']');
+    Err(Error::InputShape {
+        layer,
+        expected,
+        actual: x.shape().clone(),
+    })
+}

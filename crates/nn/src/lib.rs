@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 
 pub mod activation;
+mod batch_norm;
 mod container;
 mod conv;
 mod conv_transpose;
@@ -73,6 +74,7 @@ mod testing;
 pub use activation::{
     Elu, Gelu, LeakyRelu, LogSoftmax, Prelu, Relu, Selu, Sigmoid, Softmax, Softplus, Tanh, prelu,
 };
+pub use batch_norm::{BatchNorm1d, BatchNorm2d};
 pub use container::{Flatten, Residual, Sequential};
 pub use conv::{Conv1d, Conv2d};
 pub use conv_transpose::ConvTranspose2d;
@@ -82,5 +84,5 @@ pub use error::{Error, Result};
 pub use linear::Linear;
 pub use loss::Reduction;
 pub use module::Module;
-pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm};
+pub use norm::LayerNorm;
 pub use pool::{AvgPool1d, AvgPool2d, GlobalAvgPool, MaxPool1d, MaxPool2d};

@@ -37,3 +37,25 @@ pub(crate) fn check_module<M: Module<f64> + Clone>(module: M, x: &Tensor<f64>) {
         panic!("{e}");
     }
 }
+
+/// A standard-normal f64 tensor of `shape` from a seed.
+pub(crate) fn randn(shape: &[usize], seed: u64) -> Tensor<f64> {
+    Tensor::randn(
+        shape,
+        0.0,
+        1.0,
+        &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed),
+    )
+    .unwrap()
+}
+
+pub(crate) fn with_random_affine<M: Module<f64>>(mut m: M, seed: u64) -> M {
+    let vals: Vec<Tensor<f64>> = m
+        .named_parameters()
+        .iter()
+        .enumerate()
+        .map(|(i, (_, p))| randn(p.dims(), seed + i as u64))
+        .collect();
+    m.set_parameters(&vals).unwrap();
+    m
+}

@@ -61,6 +61,7 @@ mod linear;
 pub mod loss;
 pub mod module;
 mod norm;
+pub mod optim;
 #[cfg(test)]
 mod testing;
 

@@ -52,6 +52,7 @@
 #![forbid(unsafe_code)]
 
 pub mod activation;
+pub mod clip;
 mod container;
 mod dropout;
 mod embedding;
@@ -62,6 +63,8 @@ pub mod loss;
 pub mod module;
 mod norm;
 pub mod optim;
+pub mod penalty;
+pub mod schedule;
 #[cfg(test)]
 mod testing;
 

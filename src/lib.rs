@@ -18,5 +18,5 @@
 
 pub use wengert_core as core;
 pub use wengert_core::*;
-pub use wengert_nn as nn;
 pub use wengert_data as data;
+pub use wengert_nn as nn;

@@ -34,10 +34,10 @@ fn trainable<T: Float>(model: &dyn Module<T>) -> Vec<Tensor<T>> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     model.visit_parameters(&mut |_, p| {
-        if let Some(id) = p.leaf_id() {
-            if seen.insert(id) {
-                out.push(p.clone());
-            }
+        if let Some(id) = p.leaf_id()
+            && seen.insert(id)
+        {
+            out.push(p.clone());
         }
     });
     out
@@ -157,10 +157,14 @@ mod tests {
     /// A 2-layer-like pair of parameters with gradients [3, 0] and [4] (norm
     /// 5) plus an input whose gradient must not be touched.
     fn setup() -> (Linear<f64>, Tensor<f64>, Gradients<f64>) {
-        let w = Tensor::from_vec(vec![0.0, 0.0], [1, 2]).unwrap().requires_grad();
+        let w = Tensor::from_vec(vec![0.0, 0.0], [1, 2])
+            .unwrap()
+            .requires_grad();
         let b = Tensor::zeros([1]).requires_grad();
         let model = Linear::from_tensors(w, Some(b)).unwrap();
-        let x = Tensor::from_vec(vec![3.0, 0.0], [1, 2]).unwrap().requires_grad();
+        let x = Tensor::from_vec(vec![3.0, 0.0], [1, 2])
+            .unwrap()
+            .requires_grad();
         let out = model.forward(&x).sum().mul_scalar(1.0);
         let bias_extra = model.bias.as_ref().unwrap().sum().mul_scalar(3.0);
         let grads = (&out + &bias_extra).backward().unwrap();
@@ -174,8 +178,14 @@ mod tests {
         let norm = clip_grad_norm(&model, &mut grads, 2.5).unwrap();
         assert_eq!(norm, 5.0);
         let coef = 2.5 / (5.0 + 1e-6);
-        assert_eq!(grads.get(&model.weight).unwrap().to_vec(), vec![3.0 * coef, 0.0]);
-        assert_eq!(grads.get(model.bias.as_ref().unwrap()).unwrap().to_vec(), vec![4.0 * coef]);
+        assert_eq!(
+            grads.get(&model.weight).unwrap().to_vec(),
+            vec![3.0 * coef, 0.0]
+        );
+        assert_eq!(
+            grads.get(model.bias.as_ref().unwrap()).unwrap().to_vec(),
+            vec![4.0 * coef]
+        );
         assert!((grad_norm(&model, &grads) - 2.5).abs() < 1e-6);
         assert_eq!(grads.get(&x).unwrap().to_vec(), input_grad);
     }
@@ -189,7 +199,9 @@ mod tests {
 
     #[test]
     fn clip_grad_norm_leaves_non_finite_gradients_for_the_caller_to_see() {
-        let w = Tensor::from_vec(vec![0.0f64], [1, 1]).unwrap().requires_grad();
+        let w = Tensor::from_vec(vec![0.0f64], [1, 1])
+            .unwrap()
+            .requires_grad();
         let model = Linear::from_tensors(w, None).unwrap();
         let x = Tensor::full([1, 1], f64::INFINITY);
         let mut grads = model.forward(&x).sum().backward().unwrap();
@@ -202,7 +214,10 @@ mod tests {
     fn clip_grad_value_clamps_only_the_model_gradients() {
         let (model, x, mut grads) = setup();
         assert_eq!(clip_grad_value(&model, &mut grads, 3.5).unwrap(), 1);
-        assert_eq!(grads.get(model.bias.as_ref().unwrap()).unwrap().to_vec(), vec![3.5]);
+        assert_eq!(
+            grads.get(model.bias.as_ref().unwrap()).unwrap().to_vec(),
+            vec![3.5]
+        );
         assert_eq!(grads.get(&model.weight).unwrap().to_vec(), vec![3.0, 0.0]);
         assert!(grads.get(&x).is_some());
     }
@@ -211,8 +226,20 @@ mod tests {
     fn negative_limits_are_named_errors() {
         let (model, _, mut grads) = setup();
         let e = clip_grad_norm(&model, &mut grads, -1.0).unwrap_err();
-        assert!(matches!(e, Error::InvalidHyperParameter { name: "max_norm", .. }));
+        assert!(matches!(
+            e,
+            Error::InvalidHyperParameter {
+                name: "max_norm",
+                ..
+            }
+        ));
         let e = clip_grad_value(&model, &mut grads, f64::NAN).unwrap_err();
-        assert!(matches!(e, Error::InvalidHyperParameter { name: "clip_value", .. }));
+        assert!(matches!(
+            e,
+            Error::InvalidHyperParameter {
+                name: "clip_value",
+                ..
+            }
+        ));
     }
 }

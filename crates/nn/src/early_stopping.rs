@@ -198,7 +198,9 @@ impl<T: Float> EarlyStopping<T> {
                 .iter()
                 .find(|s| s.name == n)
                 .expect("BUG: names checked above");
-            *t = t.with_data(s.data.clone()).expect("BUG: shapes checked above");
+            *t = t
+                .with_data(s.data.clone())
+                .expect("BUG: shapes checked above");
         };
         model.visit_parameters_mut(&mut |n, t| restore(&self.parameters, n, t));
         model.visit_buffers_mut(&mut |n, t| restore(&self.buffers, n, t));
@@ -226,7 +228,14 @@ mod tests {
         use Decision::*;
         assert_eq!(
             got,
-            [Improved, Improved, Wait { bad_epochs: 1 }, Improved, Wait { bad_epochs: 1 }, Stop]
+            [
+                Improved,
+                Improved,
+                Wait { bad_epochs: 1 },
+                Improved,
+                Wait { bad_epochs: 1 },
+                Stop
+            ]
         );
         assert!(s.should_stop());
         assert_eq!((s.best(), s.best_epoch()), (Some(0.7), Some(3)));
@@ -276,8 +285,8 @@ mod tests {
         let m = model(1.0);
         let mut s = EarlyStopping::new(Mode::Min, 1, 0.0).unwrap();
         s.update(0.3, &m);
-        let mut other = Linear::from_tensors(Tensor::zeros([2, 2]), Some(Tensor::zeros([2])))
-            .unwrap();
+        let mut other =
+            Linear::from_tensors(Tensor::zeros([2, 2]), Some(Tensor::zeros([2]))).unwrap();
         let e = s.restore_best(&mut other).unwrap_err();
         let Error::StateMismatch { problems, .. } = e else {
             panic!("{e}")
@@ -289,6 +298,12 @@ mod tests {
     #[test]
     fn negative_min_delta_is_a_named_error() {
         let e = EarlyStopping::<f32>::new(Mode::Min, 1, -0.1).unwrap_err();
-        assert!(matches!(e, Error::InvalidHyperParameter { name: "min_delta", .. }));
+        assert!(matches!(
+            e,
+            Error::InvalidHyperParameter {
+                name: "min_delta",
+                ..
+            }
+        ));
     }
 }

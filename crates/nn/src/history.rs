@@ -151,10 +151,12 @@ impl History {
             .split(',')
             .collect();
         if header.len() < 3 || header[..3] != FIXED {
-            return Err(bad(1, format!("header must start with {}", FIXED.join(","))));
+            return Err(bad(
+                1,
+                format!("header must start with {}", FIXED.join(",")),
+            ));
         }
-        let mut h =
-            History::new(&header[3..]).map_err(|e| bad(1, format!("bad header: {e}")))?;
+        let mut h = History::new(&header[3..]).map_err(|e| bad(1, format!("bad header: {e}")))?;
         for (k, line) in lines.enumerate() {
             let n = k + 2;
             let fields: Vec<&str> = line.split(',').collect();
@@ -165,9 +167,9 @@ impl History {
                 ));
             }
             let num = |i: usize| -> Result<f64> {
-                fields[i].parse::<f64>().map_err(|_| {
-                    bad(n, format!("{} {:?} is not a number", header[i], fields[i]))
-                })
+                fields[i]
+                    .parse::<f64>()
+                    .map_err(|_| bad(n, format!("{} {:?} is not a number", header[i], fields[i])))
             };
             if fields[0] != h.records.len().to_string() {
                 return Err(bad(
@@ -233,7 +235,8 @@ mod tests {
 
     fn sample() -> History {
         let mut h = History::new(&["train_acc", "val_acc"]).unwrap();
-        h.push(2.302585092994046, Some(2.1), &[0.1, 0.125]).unwrap();
+        h.push(std::f64::consts::LN_10, Some(2.1), &[0.1, 0.125])
+            .unwrap();
         h.push(0.1 + 0.2, None, &[f64::NAN, 1.0]).unwrap();
         h.push(-0.0, Some(f64::INFINITY), &[5e-324, 1e300]).unwrap();
         h
@@ -276,9 +279,14 @@ mod tests {
         let h = sample();
         h.write_csv(&path).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), h.to_csv());
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, ["history.csv"]);
-        let e = h.write_csv(dir.join("missing-dir").join("h.csv")).unwrap_err();
+        let e = h
+            .write_csv(dir.join("missing-dir").join("h.csv"))
+            .unwrap_err();
         assert!(matches!(e, Error::Io { .. }), "{e}");
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -110,9 +110,13 @@ mod tests {
     use crate::{Error, Linear, Sequential, Tanh};
 
     fn net() -> Sequential<f64> {
-        let w0 = Tensor::from_vec(vec![1.0, -2.0], [1, 2]).unwrap().requires_grad();
+        let w0 = Tensor::from_vec(vec![1.0, -2.0], [1, 2])
+            .unwrap()
+            .requires_grad();
         let b0 = Tensor::from_vec(vec![5.0], [1]).unwrap().requires_grad();
-        let w2 = Tensor::from_vec(vec![0.0, 3.0], [2, 1]).unwrap().requires_grad();
+        let w2 = Tensor::from_vec(vec![0.0, 3.0], [2, 1])
+            .unwrap()
+            .requires_grad();
         Sequential::new()
             .add(Linear::from_tensors(w0, Some(b0)).unwrap())
             .add(Tanh)
@@ -142,7 +146,10 @@ mod tests {
         let g = p.backward().unwrap();
         let named = m.named_parameters();
         // d/dθ = 0.1·sign(θ) + 0.2·θ, with sign(0) = 0.
-        assert_eq!(g.get(&named[0].1).unwrap().to_vec(), vec![0.1 + 0.2, -0.1 - 0.4]);
+        assert_eq!(
+            g.get(&named[0].1).unwrap().to_vec(),
+            vec![0.1 + 0.2, -0.1 - 0.4]
+        );
         assert!(g.get(&named[1].1).is_none(), "bias not selected");
         let w2 = g.get(&named[2].1).unwrap().to_vec();
         assert_eq!(w2[0], 0.0);
@@ -154,8 +161,15 @@ mod tests {
         let m = net();
         let e = penalty(&m, Penalty::L1(-0.1), weights_only).unwrap_err();
         assert!(matches!(e, Error::InvalidHyperParameter { name: "l1", .. }));
-        let e = penalty(&m, Penalty::ElasticNet { l1: 0.0, l2: f64::NAN }, weights_only)
-            .unwrap_err();
+        let e = penalty(
+            &m,
+            Penalty::ElasticNet {
+                l1: 0.0,
+                l2: f64::NAN,
+            },
+            weights_only,
+        )
+        .unwrap_err();
         assert!(matches!(e, Error::InvalidHyperParameter { name: "l2", .. }));
     }
 }

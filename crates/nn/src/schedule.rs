@@ -499,8 +499,14 @@ mod tests {
             Error::InvalidHyperParameter { owner, name, .. } => (owner, name),
             e => panic!("{e}"),
         };
-        assert_eq!(name(StepLr::new(0.1, 0, 0.5).unwrap_err()), ("step_lr", "step_size"));
-        assert_eq!(name(StepLr::new(-0.1, 1, 0.5).unwrap_err()), ("step_lr", "base_lr"));
+        assert_eq!(
+            name(StepLr::new(0.1, 0, 0.5).unwrap_err()),
+            ("step_lr", "step_size")
+        );
+        assert_eq!(
+            name(StepLr::new(-0.1, 1, 0.5).unwrap_err()),
+            ("step_lr", "base_lr")
+        );
         assert_eq!(
             name(MultiStepLr::new(0.1, &[3, 2], 0.5).unwrap_err()),
             ("multi_step_lr", "milestones")

@@ -17,9 +17,7 @@
 
 use wengert_core::{Float, Gradients};
 
-use super::{
-    Optimizer, OptimizerState, StateTable, StepReport, WeightDecay, check_non_negative,
-};
+use super::{Optimizer, OptimizerState, StateTable, StepReport, WeightDecay, check_non_negative};
 use crate::error::Result;
 use crate::module::Module;
 

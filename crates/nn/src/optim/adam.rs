@@ -34,8 +34,7 @@
 use wengert_core::{Float, Gradients, Tensor};
 
 use super::{
-    Optimizer, OptimizerState, StateTable, StepReport, WeightDecay, check_non_negative,
-    check_unit,
+    Optimizer, OptimizerState, StateTable, StepReport, WeightDecay, check_non_negative, check_unit,
 };
 use crate::error::Result;
 use crate::module::Module;

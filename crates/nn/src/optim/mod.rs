@@ -344,14 +344,14 @@ impl<T: Float> StateTable<T> {
                 )),
                 Some(_) => {}
             }
-            if let Some(st) = self.map.get(n) {
-                if &st.shape != p.shape() {
-                    problems.push(format!(
-                        "state of {n} has shape {} but the parameter has shape {}",
-                        st.shape,
-                        p.shape()
-                    ));
-                }
+            if let Some(st) = self.map.get(n)
+                && &st.shape != p.shape()
+            {
+                problems.push(format!(
+                    "state of {n} has shape {} but the parameter has shape {}",
+                    st.shape,
+                    p.shape()
+                ));
             }
         });
         if !missing.is_empty() {

@@ -19,9 +19,7 @@
 
 use wengert_core::{Float, Gradients};
 
-use super::{
-    Optimizer, OptimizerState, StateTable, StepReport, WeightDecay, check_non_negative,
-};
+use super::{Optimizer, OptimizerState, StateTable, StepReport, WeightDecay, check_non_negative};
 use crate::error::{Error, Result};
 use crate::module::Module;
 

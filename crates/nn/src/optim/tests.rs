@@ -229,12 +229,23 @@ fn all_optimizers() -> Vec<(&'static str, Box<dyn Optimizer<f64>>)> {
     vec![
         (
             "sgd",
-            Box::new(Sgd::new(SgdConfig { lr: 0.035, ..Default::default() }).unwrap()),
+            Box::new(
+                Sgd::new(SgdConfig {
+                    lr: 0.035,
+                    ..Default::default()
+                })
+                .unwrap(),
+            ),
         ),
         (
             "sgd momentum",
             Box::new(
-                Sgd::new(SgdConfig { lr: 0.01, momentum: 0.9, ..Default::default() }).unwrap(),
+                Sgd::new(SgdConfig {
+                    lr: 0.01,
+                    momentum: 0.9,
+                    ..Default::default()
+                })
+                .unwrap(),
             ),
         ),
         (
@@ -251,7 +262,13 @@ fn all_optimizers() -> Vec<(&'static str, Box<dyn Optimizer<f64>>)> {
         ),
         (
             "rmsprop",
-            Box::new(RmsProp::new(RmsPropConfig { lr: 0.01, ..Default::default() }).unwrap()),
+            Box::new(
+                RmsProp::new(RmsPropConfig {
+                    lr: 0.01,
+                    ..Default::default()
+                })
+                .unwrap(),
+            ),
         ),
         (
             "rmsprop centered momentum",
@@ -267,12 +284,27 @@ fn all_optimizers() -> Vec<(&'static str, Box<dyn Optimizer<f64>>)> {
         ),
         (
             "adam",
-            Box::new(Adam::new(AdamConfig { lr: 0.05, ..Default::default() }).unwrap()),
+            Box::new(
+                Adam::new(AdamConfig {
+                    lr: 0.05,
+                    ..Default::default()
+                })
+                .unwrap(),
+            ),
         ),
-        ("adamw", Box::new(Adam::new(AdamConfig::adamw(0.05, 1e-4)).unwrap())),
+        (
+            "adamw",
+            Box::new(Adam::new(AdamConfig::adamw(0.05, 1e-4)).unwrap()),
+        ),
         (
             "adagrad",
-            Box::new(Adagrad::new(AdagradConfig { lr: 0.5, ..Default::default() }).unwrap()),
+            Box::new(
+                Adagrad::new(AdagradConfig {
+                    lr: 0.5,
+                    ..Default::default()
+                })
+                .unwrap(),
+            ),
         ),
     ]
 }
@@ -309,17 +341,30 @@ fn momentum_and_adam_beat_plain_sgd_on_the_ravine() {
     let c = [1.0, 50.0];
     let steps = 200;
     let sgd = final_loss(
-        &mut Sgd::new(SgdConfig { lr: 0.035, ..Default::default() }).unwrap(),
+        &mut Sgd::new(SgdConfig {
+            lr: 0.035,
+            ..Default::default()
+        })
+        .unwrap(),
         &c,
         steps,
     );
     let momentum = final_loss(
-        &mut Sgd::new(SgdConfig { lr: 0.05, momentum: 0.6, ..Default::default() }).unwrap(),
+        &mut Sgd::new(SgdConfig {
+            lr: 0.05,
+            momentum: 0.6,
+            ..Default::default()
+        })
+        .unwrap(),
         &c,
         steps,
     );
     let adam = final_loss(
-        &mut Adam::new(AdamConfig { lr: 0.1, ..Default::default() }).unwrap(),
+        &mut Adam::new(AdamConfig {
+            lr: 0.1,
+            ..Default::default()
+        })
+        .unwrap(),
         &c,
         steps,
     );
@@ -378,7 +423,11 @@ fn load_state_lists_every_problem_and_changes_nothing() {
     state.steps.push(("ghost".into(), 4));
     let mut fresh = Adam::<f64>::new(AdamConfig::default()).unwrap();
     let e = fresh.load_state(&p, &state).unwrap_err();
-    let Error::StateMismatch { optimizer, problems } = e else {
+    let Error::StateMismatch {
+        optimizer,
+        problems,
+    } = e
+    else {
         panic!("{e}")
     };
     assert_eq!(optimizer, "adam");
@@ -386,8 +435,16 @@ fn load_state_lists_every_problem_and_changes_nothing() {
     assert_eq!(problems.len(), 5, "{problems:?}");
     assert!(problems.iter().any(|s| s.contains("ghost")));
     assert!(problems.iter().any(|s| s.contains("momentum_buffer")));
-    assert!(problems.iter().any(|s| s.contains("w.exp_avg has shape [3]")));
-    assert!(problems.iter().any(|s| s.contains("w.exp_avg_sq is missing")));
+    assert!(
+        problems
+            .iter()
+            .any(|s| s.contains("w.exp_avg has shape [3]"))
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|s| s.contains("w.exp_avg_sq is missing"))
+    );
     assert!(problems.iter().any(|s| s.contains("w.exp_avg is missing")));
     assert!(fresh.state().tensors.is_empty());
 }
@@ -436,37 +493,108 @@ fn hyper_error<T>(r: Result<T>) -> (&'static str, &'static str) {
 fn each_invalid_hyper_parameter_gives_its_named_error() {
     type S = Sgd<f32>;
     let sgd = SgdConfig::default();
-    assert_eq!(hyper_error(S::new(SgdConfig { lr: -0.1, ..sgd })), ("sgd", "lr"));
-    assert_eq!(hyper_error(S::new(SgdConfig { lr: f64::NAN, ..sgd })), ("sgd", "lr"));
-    assert_eq!(hyper_error(S::new(SgdConfig { momentum: -0.9, ..sgd })), ("sgd", "momentum"));
-    assert_eq!(hyper_error(S::new(SgdConfig { dampening: -1.0, ..sgd })), ("sgd", "dampening"));
-    assert_eq!(hyper_error(S::new(SgdConfig { nesterov: true, ..sgd })), ("sgd", "nesterov"));
-    let nesterov_damped = SgdConfig { nesterov: true, momentum: 0.9, dampening: 0.1, ..sgd };
+    assert_eq!(
+        hyper_error(S::new(SgdConfig { lr: -0.1, ..sgd })),
+        ("sgd", "lr")
+    );
+    assert_eq!(
+        hyper_error(S::new(SgdConfig {
+            lr: f64::NAN,
+            ..sgd
+        })),
+        ("sgd", "lr")
+    );
+    assert_eq!(
+        hyper_error(S::new(SgdConfig {
+            momentum: -0.9,
+            ..sgd
+        })),
+        ("sgd", "momentum")
+    );
+    assert_eq!(
+        hyper_error(S::new(SgdConfig {
+            dampening: -1.0,
+            ..sgd
+        })),
+        ("sgd", "dampening")
+    );
+    assert_eq!(
+        hyper_error(S::new(SgdConfig {
+            nesterov: true,
+            ..sgd
+        })),
+        ("sgd", "nesterov")
+    );
+    let nesterov_damped = SgdConfig {
+        nesterov: true,
+        momentum: 0.9,
+        dampening: 0.1,
+        ..sgd
+    };
     assert_eq!(hyper_error(S::new(nesterov_damped)), ("sgd", "nesterov"));
-    let wd = SgdConfig { weight_decay: WeightDecay::L2(-1.0), ..sgd };
+    let wd = SgdConfig {
+        weight_decay: WeightDecay::L2(-1.0),
+        ..sgd
+    };
     assert_eq!(hyper_error(S::new(wd)), ("sgd", "weight_decay"));
 
     type R = RmsProp<f32>;
     let rms = RmsPropConfig::default();
-    assert_eq!(hyper_error(R::new(RmsPropConfig { alpha: 1.0, ..rms })), ("rmsprop", "alpha"));
-    assert_eq!(hyper_error(R::new(RmsPropConfig { eps: -1e-8, ..rms })), ("rmsprop", "eps"));
-    let m = RmsPropConfig { momentum: -0.1, ..rms };
+    assert_eq!(
+        hyper_error(R::new(RmsPropConfig { alpha: 1.0, ..rms })),
+        ("rmsprop", "alpha")
+    );
+    assert_eq!(
+        hyper_error(R::new(RmsPropConfig { eps: -1e-8, ..rms })),
+        ("rmsprop", "eps")
+    );
+    let m = RmsPropConfig {
+        momentum: -0.1,
+        ..rms
+    };
     assert_eq!(hyper_error(R::new(m)), ("rmsprop", "momentum"));
 
     type A = Adam<f32>;
     let adam = AdamConfig::default();
-    assert_eq!(hyper_error(A::new(AdamConfig { lr: -1e-3, ..adam })), ("adam", "lr"));
-    assert_eq!(hyper_error(A::new(AdamConfig { beta1: 1.0, ..adam })), ("adam", "beta1"));
-    assert_eq!(hyper_error(A::new(AdamConfig { beta2: -0.1, ..adam })), ("adam", "beta2"));
-    assert_eq!(hyper_error(A::new(AdamConfig { eps: -1.0, ..adam })), ("adam", "eps"));
-    assert_eq!(hyper_error(A::new(AdamConfig::adamw(1e-3, -0.01))), ("adamw", "weight_decay"));
+    assert_eq!(
+        hyper_error(A::new(AdamConfig { lr: -1e-3, ..adam })),
+        ("adam", "lr")
+    );
+    assert_eq!(
+        hyper_error(A::new(AdamConfig { beta1: 1.0, ..adam })),
+        ("adam", "beta1")
+    );
+    assert_eq!(
+        hyper_error(A::new(AdamConfig {
+            beta2: -0.1,
+            ..adam
+        })),
+        ("adam", "beta2")
+    );
+    assert_eq!(
+        hyper_error(A::new(AdamConfig { eps: -1.0, ..adam })),
+        ("adam", "eps")
+    );
+    assert_eq!(
+        hyper_error(A::new(AdamConfig::adamw(1e-3, -0.01))),
+        ("adamw", "weight_decay")
+    );
 
     type G = Adagrad<f32>;
     let ada = AdagradConfig::default();
-    let d = AdagradConfig { lr_decay: -1.0, ..ada };
+    let d = AdagradConfig {
+        lr_decay: -1.0,
+        ..ada
+    };
     assert_eq!(hyper_error(G::new(d)), ("adagrad", "lr_decay"));
-    let i = AdagradConfig { initial_accumulator_value: -1.0, ..ada };
-    assert_eq!(hyper_error(G::new(i)), ("adagrad", "initial_accumulator_value"));
+    let i = AdagradConfig {
+        initial_accumulator_value: -1.0,
+        ..ada
+    };
+    assert_eq!(
+        hyper_error(G::new(i)),
+        ("adagrad", "initial_accumulator_value")
+    );
 
     let mut opt = A::new(adam).unwrap();
     assert_eq!(hyper_error(opt.set_lr(-1.0)), ("adam", "lr"));

@@ -98,7 +98,8 @@ pub trait Optimizer<T: Float> {
     fn state(&self) -> OptimizerState<T>;
 
     /// Replaces the state by `state`, after checking it against this
-    /// optimizer's slots and `model`'s trainable parameters.
+    /// optimizer's slots and `model`'s parameters (frozen ones included, so
+    /// that state saved before freezing loads).
     ///
     /// # Errors
     ///
@@ -243,10 +244,9 @@ impl<T: Float> StateTable<T> {
         state: &OptimizerState<T>,
     ) -> Result<()> {
         let mut shapes = BTreeMap::new();
+        // Frozen parameters count: state saved before freezing stays valid.
         model.visit_parameters(&mut |n, p| {
-            if p.is_leaf() {
-                shapes.insert(n.to_string(), p.shape().clone());
-            }
+            shapes.insert(n.to_string(), p.shape().clone());
         });
         let mut problems = Vec::new();
         let mut map: BTreeMap<String, ParamState<T>> = BTreeMap::new();
@@ -262,7 +262,7 @@ impl<T: Float> StateTable<T> {
                         problems.push(format!("step count of {name} given twice"));
                     }
                 }
-                None => problems.push(format!("{name} is not a trainable parameter")),
+                None => problems.push(format!("{name} is not a parameter of the model")),
             }
         }
         let mut seen = vec![];
@@ -282,7 +282,7 @@ impl<T: Float> StateTable<T> {
                 if shapes.contains_key(name) {
                     problems.push(format!("{full}: no step count for {name}"));
                 } else {
-                    problems.push(format!("{full}: {name} is not a trainable parameter"));
+                    problems.push(format!("{full}: {name} is not a parameter of the model"));
                 }
                 continue;
             };

@@ -130,7 +130,8 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         let eps = T::from_f64(c.eps);
         let mu = T::from_f64(c.momentum);
         let l2 = T::from_f64(c.weight_decay.l2());
-        let shrink = T::ONE - T::from_f64(c.lr * c.weight_decay.decoupled());
+        // 1 - γλ in f64, rounded once, as PyTorch passes a Python float.
+        let shrink = T::from_f64(1.0 - c.lr * c.weight_decay.decoupled());
         let (use_l2, use_decoupled) = (
             c.weight_decay.l2() != 0.0,
             c.weight_decay.decoupled() != 0.0,

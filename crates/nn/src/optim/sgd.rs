@@ -126,7 +126,8 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         let c = self.config;
         let lr = T::from_f64(c.lr);
         let l2 = T::from_f64(c.weight_decay.l2());
-        let shrink = T::ONE - T::from_f64(c.lr * c.weight_decay.decoupled());
+        // 1 - γλ in f64, rounded once, as PyTorch passes a Python float.
+        let shrink = T::from_f64(1.0 - c.lr * c.weight_decay.decoupled());
         let mu = T::from_f64(c.momentum);
         let keep = T::ONE - T::from_f64(c.dampening);
         let use_l2 = c.weight_decay.l2() != 0.0;

@@ -602,3 +602,21 @@ fn each_invalid_hyper_parameter_gives_its_named_error() {
     let e = A::new(AdamConfig { beta2: 1.0, ..adam }).unwrap_err();
     assert_eq!(e.to_string(), "adam: beta2 must be in [0, 1), got 1");
 }
+
+#[test]
+fn state_of_a_frozen_parameter_still_loads_and_resumes_after_unfreezing() {
+    let (opt, mut p) = adam_with_gradients(0.9, &[1.0, 2.0]);
+    p.set_parameter_frozen("w", true).unwrap();
+    let mut fresh = Adam::<f64>::new(AdamConfig {
+        lr: 0.1,
+        ..Default::default()
+    })
+    .unwrap();
+    fresh.load_state(&p, &opt.state()).unwrap();
+    p.set_parameter_frozen("w", false).unwrap();
+    let grads = p.w.mul_scalar(3.0).sum().backward().unwrap();
+    fresh.step(&mut p, &grads).unwrap();
+    let (_, q) = adam_with_gradients(0.9, &[1.0, 2.0, 3.0]);
+    assert_eq!(p.w.to_vec(), q.w.to_vec());
+    assert_eq!(fresh.inspect("w").unwrap().step, 3);
+}

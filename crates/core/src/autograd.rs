@@ -103,6 +103,23 @@ impl<T: Float> Gradients<T> {
         leaf.leaf_id().and_then(|id| self.by_leaf.remove(&id))
     }
 
+    /// Returns a mutable reference to the gradient of `leaf`: how gradient
+    /// clipping rescales gradients in place before an optimizer step.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let a = Tensor::<f64>::ones([2]).requires_grad();
+    /// let mut g = a.sum().backward().unwrap();
+    /// let ga = g.get_mut(&a).unwrap();
+    /// *ga = ga.mul_scalar(0.5);
+    /// assert_eq!(g.get(&a).unwrap().to_vec(), vec![0.5, 0.5]);
+    /// ```
+    pub fn get_mut(&mut self, leaf: &Tensor<T>) -> Option<&mut Tensor<T>> {
+        leaf.leaf_id().and_then(|id| self.by_leaf.get_mut(&id))
+    }
+
     /// Returns the number of leaves with a gradient.
     ///
     /// # Examples

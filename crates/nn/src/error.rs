@@ -147,4 +147,65 @@ pub enum Error {
     /// An op of `wengert-core` failed inside a layer.
     #[error(transparent)]
     Core(#[from] wengert_core::Error),
+
+    /// An optimizer, learning-rate schedule, penalty or early-stopping rule was
+    /// given an impossible hyper-parameter: a negative or non-finite learning
+    /// rate or eps, a beta outside `[0, 1)`, a negative momentum, Nesterov
+    /// momentum without momentum... `name` is the hyper-parameter as the
+    /// constructor spells it; pick a value in the range the message states.
+    #[error("{owner}: {name} {what}")]
+    InvalidHyperParameter {
+        /// The optimizer, schedule or rule (`"adam"`, `"step_lr"`, ...).
+        owner: &'static str,
+        /// The hyper-parameter (`"lr"`, `"beta2"`, `"nesterov"`, ...).
+        name: &'static str,
+        /// What is wrong with it, with the value given.
+        what: String,
+    },
+
+    /// An optimizer step found trainable parameters (leaves, not frozen) that
+    /// received no gradient: the loss does not depend on them, or the
+    /// gradients come from another model or an older copy of the parameters.
+    /// Nothing was updated. Freeze the parameters that should not train, or
+    /// compute the gradients from this model's loss.
+    #[error("{optimizer}: no gradient for trainable parameters {names:?}")]
+    MissingGradient {
+        /// The optimizer.
+        optimizer: &'static str,
+        /// Every trainable parameter without a gradient, in visiting order.
+        names: Vec<String>,
+    },
+
+    /// Optimizer state does not fit the optimizer or the model: an unknown
+    /// parameter or slot name, a missing slot, a shape that differs from the
+    /// parameter's, or a gradient whose shape differs from its parameter's.
+    /// Every problem is listed. Load state saved from the same optimizer
+    /// configuration and model.
+    #[error("{optimizer}: state does not fit: {}", problems.join("; "))]
+    StateMismatch {
+        /// The optimizer (or `"early_stopping"` for a weight snapshot).
+        optimizer: &'static str,
+        /// Each problem, naming the tensor involved.
+        problems: Vec<String>,
+    },
+
+    /// Reading or writing a file failed. The message is the operating
+    /// system's; check the path and permissions.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error reported by the operating system.
+        message: String,
+    },
+
+    /// A training-history CSV text is malformed. The message names the line
+    /// (counting from 1) and what is wrong with it.
+    #[error("history csv: line {line}: {what}")]
+    HistoryCsv {
+        /// The line, counting from 1.
+        line: usize,
+        /// What is wrong.
+        what: String,
+    },
 }

@@ -46,28 +46,71 @@
 //! [`init::Init`] lists the schemes with their variances; [`loss`] the loss
 //! functions with their [`Reduction`].
 //!
+//! ## Training
+//!
+//! [`optim`] holds the optimizers ([`optim::Sgd`], [`optim::RmsProp`],
+//! [`optim::Adam`] and AdamW, [`optim::Adagrad`]) behind the
+//! [`optim::Optimizer`] trait, with state keyed by parameter name that can be
+//! exported and reloaded; [`schedule`] the learning-rate schedules; [`clip`]
+//! gradient clipping by value and by global norm; [`penalty`] L1, L2 and
+//! elastic-net penalties; [`early_stopping`] early stopping with the best
+//! weights restored; [`history`] a per-epoch history written as CSV. They are
+//! parts for the user's own training loop:
+//!
+//! ```
+//! use wengert_core::Tensor;
+//! use wengert_nn::optim::{Adam, AdamConfig, Optimizer};
+//! use wengert_nn::penalty::{Penalty, penalty, weights_only};
+//! use wengert_nn::schedule::{CosineAnnealingLr, LrSchedule};
+//! use wengert_nn::{Linear, Module, Reduction, clip, loss};
+//! let mut model = Linear::<f64>::from_tensors(Tensor::zeros([1, 1]).requires_grad(), None)?;
+//! let mut opt = Adam::new(AdamConfig { lr: 0.2, ..Default::default() })?;
+//! let schedule = CosineAnnealingLr::new(0.2, 200, 0.0)?;
+//! let x = Tensor::from_vec(vec![1.0, 2.0, 3.0], [3, 1])?;
+//! let y = Tensor::from_vec(vec![2.0, 4.0, 6.0], [3, 1])?;
+//! for epoch in 0..200 {
+//!     schedule.apply(&mut opt, epoch)?;
+//!     let data_loss = loss::mse_loss(&model.forward(&x), &y, Reduction::Mean)?;
+//!     let l = &data_loss + &penalty(&model, Penalty::L2(1e-4), weights_only)?;
+//!     let mut grads = l.backward()?;
+//!     clip::clip_grad_norm(&model, &mut grads, 10.0)?;
+//!     opt.step(&mut model, &grads)?;
+//! }
+//! assert!((model.weight.item() - 2.0).abs() < 1e-2, "{}", model.weight.item());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## Errors
 //!
 //! One [`Error`] enum: a layer given the wrong shape names itself, the expected
 //! and the actual shape; losses name bad labels, batch-size mismatches and
-//! targets out of range; core errors pass through as [`Error::Core`].
+//! targets out of range; optimizers and schedules name invalid
+//! hyper-parameters ([`Error::InvalidHyperParameter`]) and trainable
+//! parameters left without a gradient ([`Error::MissingGradient`]); core
+//! errors pass through as [`Error::Core`].
 
 #![forbid(unsafe_code)]
 
 pub mod activation;
 mod batch_norm;
+pub mod clip;
 mod container;
 mod conv;
 mod conv_transpose;
 mod dropout;
+pub mod early_stopping;
 mod embedding;
 mod error;
+pub mod history;
 pub mod init;
 mod linear;
 pub mod loss;
 pub mod module;
 mod norm;
+pub mod optim;
+pub mod penalty;
 mod pool;
+pub mod schedule;
 #[cfg(test)]
 mod testing;
 

@@ -1,0 +1,187 @@
+//! [`RmsProp`]: RMSProp with optional momentum and centring, as
+//! `torch.optim.RMSprop`
+//! (<https://pytorch.org/docs/stable/generated/torch.optim.RMSprop.html>).
+//!
+//! At each step, for a parameter `θ` with gradient `g`, learning rate `γ`,
+//! smoothing `α`, momentum `μ` and weight decay `λ` (the square root and the
+//! square are element-wise; `ε` is added *outside* the square root):
+//!
+//! ```text
+//! θ ← θ·(1 - γ·λ)                    if WeightDecay::Decoupled(λ)
+//! g ← g + λ·θ                        if WeightDecay::L2(λ)
+//! v ← α·v + (1 - α)·g²
+//! ṽ ← v
+//! if centered:  ḡ ← α·ḡ + (1 - α)·g;  ṽ ← v - ḡ²
+//! if μ > 0:     b ← μ·b + g / (√ṽ + ε);  θ ← θ - γ·b
+//! else:         θ ← θ - γ·g / (√ṽ + ε)
+//! ```
+//!
+//! State: `square_avg` (`v`), plus `momentum_buffer` (`b`) when `μ > 0` and
+//! `grad_avg` (`ḡ`) when centred, all starting at zero.
+
+use wengert_core::{Float, Gradients};
+
+use super::{
+    Optimizer, OptimizerState, StateTable, StepReport, WeightDecay, check_non_negative, check_unit,
+};
+use crate::error::Result;
+use crate::module::Module;
+
+/// The hyper-parameters of [`RmsProp`], with PyTorch's defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RmsPropConfig {
+    /// The learning rate `γ >= 0` (default 0.01).
+    pub lr: f64,
+    /// The smoothing constant `α` in `[0, 1)` (default 0.99).
+    pub alpha: f64,
+    /// The term `ε >= 0` added to the denominator (default 1e-8).
+    pub eps: f64,
+    /// The momentum `μ >= 0` (default 0).
+    pub momentum: f64,
+    /// Divide by the centred second moment, an estimate of the variance
+    /// (default off).
+    pub centered: bool,
+    /// Weight decay (default none).
+    pub weight_decay: WeightDecay,
+}
+
+impl Default for RmsPropConfig {
+    fn default() -> Self {
+        RmsPropConfig {
+            lr: 0.01,
+            alpha: 0.99,
+            eps: 1e-8,
+            momentum: 0.0,
+            centered: false,
+            weight_decay: WeightDecay::None,
+        }
+    }
+}
+
+/// RMSProp: gradient descent divided by a running root mean square of the
+/// gradient.
+///
+/// # Examples
+///
+/// The first step with gradient `g` moves by `γ·g / (√((1 - α)·g²) + ε)`,
+/// about `γ / √(1 - α)`:
+///
+/// ```
+/// use wengert_core::Tensor;
+/// use wengert_nn::optim::{Optimizer, RmsProp, RmsPropConfig};
+/// use wengert_nn::{Linear, Module};
+/// let mut m = Linear::<f64>::from_tensors(Tensor::zeros([1, 1]).requires_grad(), None)?;
+/// let mut opt = RmsProp::new(RmsPropConfig { lr: 0.01, alpha: 0.99, ..Default::default() })?;
+/// let g = m.forward(&Tensor::full([1, 1], 3.0)).sum().backward()?;
+/// opt.step(&mut m, &g)?;
+/// assert!((m.weight.item() + 0.1).abs() < 1e-8);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RmsProp<T: Float> {
+    config: RmsPropConfig,
+    table: StateTable<T>,
+}
+
+impl<T: Float> RmsProp<T> {
+    /// Creates the optimizer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter)
+    /// naming `lr`, `eps`, `momentum` or `weight_decay` when negative or not
+    /// finite, and `alpha` when outside `[0, 1)`.
+    pub fn new(config: RmsPropConfig) -> Result<Self> {
+        const OWNER: &str = "rmsprop";
+        check_non_negative(OWNER, "lr", config.lr)?;
+        check_unit(OWNER, "alpha", config.alpha)?;
+        check_non_negative(OWNER, "eps", config.eps)?;
+        check_non_negative(OWNER, "momentum", config.momentum)?;
+        config.weight_decay.check(OWNER)?;
+        let mut slots = vec![("square_avg", 0.0)];
+        if config.momentum > 0.0 {
+            slots.push(("momentum_buffer", 0.0));
+        }
+        if config.centered {
+            slots.push(("grad_avg", 0.0));
+        }
+        Ok(RmsProp {
+            config,
+            table: StateTable::new(OWNER, slots),
+        })
+    }
+
+    /// Returns the configuration (with the current learning rate).
+    pub fn config(&self) -> &RmsPropConfig {
+        &self.config
+    }
+}
+
+impl<T: Float> Optimizer<T> for RmsProp<T> {
+    fn name(&self) -> &'static str {
+        "rmsprop"
+    }
+
+    fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<StepReport> {
+        let c = self.config;
+        let lr = T::from_f64(c.lr);
+        let alpha = T::from_f64(c.alpha);
+        let one_minus_alpha = T::from_f64(1.0 - c.alpha);
+        let eps = T::from_f64(c.eps);
+        let mu = T::from_f64(c.momentum);
+        let l2 = T::from_f64(c.weight_decay.l2());
+        // 1 - γλ in f64, rounded once, as PyTorch passes a Python float.
+        let shrink = T::from_f64(1.0 - c.lr * c.weight_decay.decoupled());
+        let (use_l2, use_decoupled) = (
+            c.weight_decay.l2() != 0.0,
+            c.weight_decay.decoupled() != 0.0,
+        );
+        let momentum_slot = self.table.slot_index("momentum_buffer");
+        let centered_slot = self.table.slot_index("grad_avg");
+        self.table.apply(model, grads, |theta, grad, st| {
+            for i in 0..theta.len() {
+                if use_decoupled {
+                    theta[i] *= shrink;
+                }
+                let mut g = grad[i];
+                if use_l2 {
+                    g += l2 * theta[i];
+                }
+                let v = alpha * st.bufs[0][i] + one_minus_alpha * g * g;
+                st.bufs[0][i] = v;
+                let mut v_tilde = v;
+                if let Some(k) = centered_slot {
+                    let gbar = alpha * st.bufs[k][i] + one_minus_alpha * g;
+                    st.bufs[k][i] = gbar;
+                    v_tilde = v - gbar * gbar;
+                }
+                let denom = v_tilde.sqrt() + eps;
+                if let Some(k) = momentum_slot {
+                    let b = mu * st.bufs[k][i] + g / denom;
+                    st.bufs[k][i] = b;
+                    theta[i] -= lr * b;
+                } else {
+                    theta[i] -= lr * (g / denom);
+                }
+            }
+        })
+    }
+
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) -> Result<()> {
+        check_non_negative("rmsprop", "lr", lr)?;
+        self.config.lr = lr;
+        Ok(())
+    }
+
+    fn state(&self) -> OptimizerState<T> {
+        self.table.export()
+    }
+
+    fn load_state(&mut self, model: &dyn Module<T>, state: &OptimizerState<T>) -> Result<()> {
+        self.table.import(model, state)
+    }
+}

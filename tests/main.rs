@@ -5,3 +5,4 @@ mod no_panics;
 mod random_graphs;
 mod readme;
 mod second_order;
+mod stability;

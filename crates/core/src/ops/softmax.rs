@@ -1,15 +1,18 @@
 //! `softmax` and `log_softmax` along one axis: composites of the fused, stable
 //! [`Tensor::logsumexp_axes`], so they need no backward struct of their own.
 //!
-//! - `log_softmax(x) = x - logsumexp(x, [axis], keepdim)` (broadcast
-//!   subtraction): `grad_x = grad_out - softmax(x) * Σ_axis grad_out`.
+//! - `log_softmax(x) = s - logsumexp(s, [axis], keepdim)` with `s = x - m`,
+//!   `m` the lane maximum held constant (broadcast subtraction):
+//!   `grad_x = grad_out - softmax(x) * Σ_axis grad_out`.
 //! - `softmax(x) = exp(log_softmax(x))`:
 //!   `grad_x = y * (grad_out - Σ_axis grad_out * y)`.
 //!
 //! Both follow from the chain rule through `logsumexp`, `sub` and `exp`.
-//! Stability: no intermediate overflows, so logits of magnitude 1000 are fine:
-//! `softmax([1000, 999, -1000]) = [1/(1+e^-1), e^-1/(1+e^-1), 0]`, and
-//! `log_softmax` of it is finite. A lane of all `-inf` gives NaN (`-inf - -inf`),
+//! Stability: no intermediate overflows, and the shift by the maximum is exact,
+//! so logits of magnitude 1000 lose no precision:
+//! `softmax([1000, 999, -1000]) = [1/(1+e^-1), e^-1/(1+e^-1), 0]` to a few ulp,
+//! and `log_softmax` of it is finite. Because softmax is shift-invariant, the
+//! constant shift changes no derivative. A lane of all `-inf` gives NaN (`-inf - -inf`),
 //! as in PyTorch. Smooth: no kinks.
 
 use crate::error::Result;
@@ -34,8 +37,20 @@ impl<T: Float> Tensor<T> {
     /// ```
     pub fn try_log_softmax(&self, axis: isize) -> Result<Tensor<T>> {
         let ax = self.shape().axis("log_softmax", axis)?;
-        let lse = self.try_logsumexp_axes(&[ax as isize], true)?;
-        self.try_sub(&lse)
+        // Shift by the lane maximum first: `x - m` is exact, and `logsumexp` of
+        // the shifted values is a small number, so the result keeps nearly full
+        // precision at any magnitude (`x - logsumexp(x)` would lose the digits
+        // of `logsumexp(x) ≈ 1000`). The function is shift-invariant, so a
+        // constant (detached) shift changes no derivative of any order.
+        let shifted = if self.shape()[ax] == 0 {
+            self.clone()
+        } else {
+            let m = self.detach().try_max_axes(&[ax as isize], true)?;
+            let m = m.map(|v| if v.is_finite() { v } else { T::ZERO });
+            self.try_sub(&m)?
+        };
+        let lse = shifted.try_logsumexp_axes(&[ax as isize], true)?;
+        shifted.try_sub(&lse)
     }
 
     /// Panicking twin of [`Tensor::try_log_softmax`].

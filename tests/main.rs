@@ -1,5 +1,6 @@
 //! Cross-crate integration tests: one test binary, one module per theme.
 
+mod bad_input;
 mod deep_chain;
 mod no_panics;
 mod random_graphs;

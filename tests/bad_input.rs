@@ -1,0 +1,221 @@
+//! Bad input gets a named error every time: one case per hazard, across the
+//! crates, each asserting the variant and that the message names the op (or
+//! layer, loss, optimizer, file) and the shapes or numbers involved. The table
+//! in docs/errors.md lists the same cases.
+
+use wengert::data::idx::read_idx;
+use wengert::nn::loss::{binary_cross_entropy, cross_entropy, mse_loss};
+use wengert::nn::optim::{Adam, AdamConfig, Sgd, SgdConfig};
+use wengert::nn::{BatchNorm1d, Module, Reduction};
+use wengert::{Conv2dParams, Error, Tensor};
+
+fn z(shape: &[usize]) -> Tensor<f32> {
+    Tensor::zeros(shape.to_vec())
+}
+
+/// Asserts that `message` contains every one of `parts`.
+fn names(message: String, parts: &[&str]) {
+    for p in parts {
+        assert!(message.contains(p), "{message:?} does not name {p:?}");
+    }
+}
+
+#[test]
+fn matmul_inner_dimensions() {
+    let e = z(&[2, 3]).try_matmul(&z(&[4, 5])).unwrap_err();
+    assert!(matches!(e, Error::MatmulMismatch { .. }));
+    names(e.to_string(), &["matmul", "[2, 3]", "[4, 5]"]);
+}
+
+#[test]
+fn broadcasting() {
+    let e = z(&[2, 3]).try_add(&z(&[4])).unwrap_err();
+    assert!(matches!(e, Error::BroadcastMismatch { op: "add", .. }));
+    names(e.to_string(), &["add", "[2, 3]", "[4]"]);
+}
+
+#[test]
+fn conv_channel_mismatch_kernel_too_large_and_stride_zero() {
+    let x = z(&[1, 4, 5, 5]);
+    let e = x
+        .try_conv2d(&z(&[6, 2, 3, 3]), None, Conv2dParams::default())
+        .unwrap_err();
+    assert!(matches!(e, Error::Conv { op: "conv2d", .. }));
+    names(
+        e.to_string(),
+        &["conv2d", "4 channels", "[1, 4, 5, 5]", "[6, 2, 3, 3]"],
+    );
+    let e = z(&[1, 1, 3, 3])
+        .try_conv2d(&z(&[1, 1, 5, 5]), None, Conv2dParams::default())
+        .unwrap_err();
+    assert!(matches!(e, Error::Conv { .. }));
+    names(e.to_string(), &["conv2d", "[1, 1, 3, 3]", "[1, 1, 5, 5]"]);
+    let p = Conv2dParams {
+        stride: [0, 1],
+        ..Conv2dParams::default()
+    };
+    let e = x.try_conv2d(&z(&[2, 4, 3, 3]), None, p).unwrap_err();
+    assert!(matches!(e, Error::Conv { .. }));
+    names(e.to_string(), &["conv2d", "stride", "[0, 1]"]);
+}
+
+#[test]
+fn reshape_to_a_different_count() {
+    let e = z(&[2, 3]).try_reshape([4]).unwrap_err();
+    assert!(matches!(e, Error::ReshapeMismatch { .. }));
+    names(e.to_string(), &["reshape", "[2, 3]", "[4]", "6", "4"]);
+}
+
+#[test]
+fn shape_products_that_overflow() {
+    let e = Tensor::<f32>::try_full([usize::MAX / 2, 3], 0.0).unwrap_err();
+    assert!(matches!(e, Error::ShapeOverflow { .. }));
+    names(e.to_string(), &["full", "overflows"]);
+}
+
+#[test]
+fn reductions_over_an_empty_axis() {
+    let e = z(&[2, 0]).try_max_axes(&[1], false).unwrap_err();
+    assert!(matches!(e, Error::EmptyReduction { .. }));
+    names(e.to_string(), &["max", "axis 1", "[2, 0]"]);
+    let e = z(&[0]).try_mean().unwrap_err();
+    assert!(matches!(e, Error::EmptyReduction { .. }));
+}
+
+#[test]
+fn labels_out_of_range() {
+    let e = cross_entropy(&z(&[2, 3]), &[0, 3], Reduction::Mean).unwrap_err();
+    assert!(
+        matches!(e, wengert::nn::Error::LabelOutOfRange { .. }),
+        "{e}"
+    );
+    names(e.to_string(), &["cross_entropy", "3"]);
+}
+
+#[test]
+fn batch_size_mismatch() {
+    let e = cross_entropy(&z(&[2, 3]), &[0, 1, 2], Reduction::Mean).unwrap_err();
+    assert!(
+        matches!(e, wengert::nn::Error::BatchSizeMismatch { .. }),
+        "{e}"
+    );
+    names(e.to_string(), &["cross_entropy", "2", "3"]);
+    let e = mse_loss(&z(&[2, 3]), &z(&[3, 2]), Reduction::Mean).unwrap_err();
+    names(e.to_string(), &["mse", "[2, 3]", "[3, 2]"]);
+}
+
+#[test]
+fn bce_targets_outside_the_unit_interval() {
+    let p = Tensor::<f32>::full([2], 0.5);
+    let y = Tensor::from_vec(vec![0.0f32, 1.5], [2]).unwrap();
+    let e = binary_cross_entropy(&p, &y, Reduction::Mean).unwrap_err();
+    assert!(
+        matches!(e, wengert::nn::Error::TargetOutOfRange { .. }),
+        "{e}"
+    );
+    names(e.to_string(), &["binary_cross_entropy", "1.5"]);
+}
+
+#[test]
+fn batch_norm_batch_of_one() {
+    let bn = BatchNorm1d::<f32>::new(3).unwrap();
+    let e = bn.try_forward(&z(&[1, 3])).unwrap_err();
+    assert!(
+        matches!(e, wengert::nn::Error::SingleValuePerChannel { .. }),
+        "{e}"
+    );
+    names(e.to_string(), &["batch_norm1d", "[1, 3]"]);
+}
+
+#[test]
+fn invalid_optimizer_hyper_parameters() {
+    let e = Sgd::<f32>::new(SgdConfig {
+        lr: -0.1,
+        ..SgdConfig::default()
+    })
+    .err()
+    .unwrap();
+    assert!(
+        matches!(e, wengert::nn::Error::InvalidHyperParameter { .. }),
+        "{e}"
+    );
+    names(e.to_string(), &["sgd", "lr", "-0.1"]);
+    let e = Adam::<f32>::new(AdamConfig {
+        beta1: 1.0,
+        ..AdamConfig::default()
+    })
+    .err()
+    .unwrap();
+    names(e.to_string(), &["adam", "beta1", "1"]);
+    let e = Adam::<f32>::new(AdamConfig {
+        eps: -1e-8,
+        ..AdamConfig::default()
+    })
+    .err()
+    .unwrap();
+    names(e.to_string(), &["adam", "eps"]);
+}
+
+#[test]
+fn backward_twice() {
+    let x = z(&[2]).requires_grad();
+    let y = x.exp().sum();
+    y.backward().unwrap();
+    assert_eq!(y.backward().unwrap_err(), Error::TapeConsumed);
+    names(
+        y.backward().unwrap_err().to_string(),
+        &["backward", "consumed"],
+    );
+}
+
+#[test]
+fn backward_from_a_non_scalar_without_a_seed() {
+    let x = z(&[2, 2]).requires_grad();
+    let e = x.exp().backward().unwrap_err();
+    assert!(matches!(e, Error::NonScalarBackward { .. }));
+    names(e.to_string(), &["backward", "[2, 2]", "seed"]);
+}
+
+#[test]
+fn malformed_idx_files() {
+    use wengert::data::Error as D;
+    // Bad magic, unsupported type, short data, trailing bytes, overflowing dims.
+    let e = read_idx(&[1, 0, 8, 1, 0, 0, 0, 1, 7]).unwrap_err();
+    assert!(matches!(e, D::IdxBadMagic { .. }), "{e}");
+    let e = read_idx(&[0, 0, 0x0D, 1, 0, 0, 0, 1, 0, 0, 0, 0]).unwrap_err();
+    assert!(matches!(e, D::IdxUnsupportedType { code: 0x0D }), "{e}");
+    let e = read_idx(&[0, 0, 8, 1, 0, 0, 0, 3, 7]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            D::IdxShortData {
+                expected: 3,
+                actual: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    names(e.to_string(), &["3", "1"]);
+    let e = read_idx(&[0, 0, 8, 1, 0, 0, 0, 1, 7, 9]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            D::IdxTrailingBytes {
+                expected: 1,
+                actual: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let mut huge = vec![0, 0, 8, 4];
+    for _ in 0..4 {
+        huge.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+    }
+    let e = read_idx(&huge).unwrap_err();
+    assert!(
+        matches!(e, D::IdxDimsOverflow { .. } | D::IdxShortData { .. }),
+        "{e}"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod deep_chain;
+mod determinism;
 mod no_panics;
 mod random_graphs;
 mod readme;

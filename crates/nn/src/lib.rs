@@ -80,6 +80,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## Diagnostics
+//!
+//! [`diagnostics`] shows gradient flow after a backward pass: per-parameter
+//! gradient and weight norms, update-to-weight ratios of an optimizer step,
+//! dead ReLU and saturated sigmoid or tanh units recorded by probe layers, and
+//! a one-call [`diagnostics::GradientReport`] that flags vanishing and
+//! exploding layers.
+//!
 //! ## Errors
 //!
 //! One [`Error`] enum: a layer given the wrong shape names itself, the expected
@@ -97,6 +105,7 @@ pub mod clip;
 mod container;
 mod conv;
 mod conv_transpose;
+pub mod diagnostics;
 mod dropout;
 pub mod early_stopping;
 mod embedding;

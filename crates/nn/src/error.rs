@@ -208,4 +208,37 @@ pub enum Error {
         /// What is wrong.
         what: String,
     },
+
+    /// A checkpoint file (or byte buffer) is truncated, corrupted, not a
+    /// safetensors file, not a wengert checkpoint, of the other kind (model
+    /// versus optimizer state), or holds a tensor of an unsupported dtype.
+    /// `what` names the problem; nothing was loaded. Save the checkpoint again,
+    /// or load the file it was meant for.
+    #[error("{path}: {what}")]
+    Checkpoint {
+        /// The file (`"<bytes>"` for an in-memory buffer).
+        path: String,
+        /// What is wrong, with the numbers involved.
+        what: String,
+    },
+
+    /// A valid checkpoint does not fit the model: every tensor the model has
+    /// and the file lacks, every tensor the file has and the model lacks, and
+    /// every tensor whose shape or dtype differs, by name. Nothing was loaded.
+    /// Load a checkpoint saved from the same architecture and element type.
+    #[error(
+        "{path}: checkpoint does not fit the model: {}",
+        crate::checkpoint::describe_mismatch(missing, unexpected, mismatched)
+    )]
+    CheckpointMismatch {
+        /// The file (`"<bytes>"` for an in-memory buffer).
+        path: String,
+        /// Tensors of the model absent from the file, sorted by name.
+        missing: Vec<String>,
+        /// Tensors of the file absent from the model, sorted by name.
+        unexpected: Vec<String>,
+        /// Tensors present in both with a different shape or dtype, each as
+        /// `name: file F32 [2, 3], model F32 [3, 2]`, sorted by name.
+        mismatched: Vec<String>,
+    },
 }

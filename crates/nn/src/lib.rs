@@ -54,8 +54,10 @@
 //! exported and reloaded; [`schedule`] the learning-rate schedules; [`clip`]
 //! gradient clipping by value and by global norm; [`penalty`] L1, L2 and
 //! elastic-net penalties; [`early_stopping`] early stopping with the best
-//! weights restored; [`history`] a per-epoch history written as CSV. They are
-//! parts for the user's own training loop:
+//! weights restored; [`history`] a per-epoch history written as CSV;
+//! [`checkpoint`] saves and loads models and optimizer state as checksummed
+//! safetensors files, atomically. They are parts for the user's own training
+//! loop:
 //!
 //! ```
 //! use wengert_core::Tensor;
@@ -101,6 +103,7 @@
 
 pub mod activation;
 mod batch_norm;
+pub mod checkpoint;
 pub mod clip;
 mod container;
 mod conv;

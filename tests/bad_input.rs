@@ -219,3 +219,38 @@ fn malformed_idx_files() {
         "{e}"
     );
 }
+
+#[test]
+fn truncated_corrupted_and_foreign_checkpoints() {
+    use rand::SeedableRng;
+    use wengert::nn::Linear;
+    use wengert::nn::checkpoint::{load_module_from_bytes, module_to_bytes};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let model = Linear::<f32>::new(3, 2, true, &mut rng).unwrap();
+    let bytes = module_to_bytes(&model).unwrap();
+    let mut target = Linear::<f32>::new(3, 2, true, &mut rng).unwrap();
+    let before = target.weight.to_vec();
+    // Truncated.
+    let e = load_module_from_bytes(&mut target, &bytes[..bytes.len() - 3]).unwrap_err();
+    assert!(matches!(e, wengert::nn::Error::Checkpoint { .. }), "{e}");
+    // Corrupted: one flipped bit in the data.
+    let mut bad = bytes.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x10;
+    let e = load_module_from_bytes(&mut target, &bad).unwrap_err();
+    assert!(matches!(e, wengert::nn::Error::Checkpoint { .. }), "{e}");
+    names(e.to_string(), &["checksum"]);
+    // For a different model: every mismatch listed at once.
+    let mut other = Linear::<f32>::new(2, 3, false, &mut rng).unwrap();
+    let e = load_module_from_bytes(&mut other, &bytes).unwrap_err();
+    assert!(
+        matches!(e, wengert::nn::Error::CheckpointMismatch { .. }),
+        "{e}"
+    );
+    names(e.to_string(), &["bias", "weight", "[2, 3]", "[3, 2]"]);
+    assert_eq!(
+        target.weight.to_vec(),
+        before,
+        "a rejected load changes nothing"
+    );
+}

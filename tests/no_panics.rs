@@ -132,3 +132,39 @@ fn overflowing_shapes_are_errors_everywhere() {
         Err(wengert::Error::EmptyReduction { .. })
     ));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The parsers of files (IDX, checkpoints, optimizer state) return `Ok` or
+    /// a named error on arbitrary bytes, including bytes that start like a
+    /// valid file.
+    #[test]
+    fn parsers_never_panic_on_arbitrary_bytes(
+        noise in proptest::collection::vec(any::<u8>(), 0..256),
+        prefix_len in 0usize..200,
+        flip in any::<usize>(),
+    ) {
+        use rand::SeedableRng;
+        use wengert::nn::Linear;
+        use wengert::nn::checkpoint::{load_module_from_bytes, module_to_bytes, optimizer_state_from_bytes};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let mut model = Linear::<f32>::new(3, 2, true, &mut rng).unwrap();
+        let valid = module_to_bytes(&model).unwrap();
+        // A valid prefix followed by noise, with one byte flipped somewhere.
+        let mut bytes: Vec<u8> = valid[..prefix_len.min(valid.len())].to_vec();
+        bytes.extend_from_slice(&noise);
+        if !bytes.is_empty() {
+            let k = flip % bytes.len();
+            bytes[k] ^= 1 << (flip % 8);
+        }
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let _ = wengert::data::idx::read_idx(&bytes);
+            let _ = wengert::data::idx::read_idx(&noise);
+            let _ = load_module_from_bytes(&mut model, &bytes);
+            let _ = load_module_from_bytes(&mut model, &noise);
+            let _ = optimizer_state_from_bytes::<f32>(&bytes);
+        }));
+        prop_assert!(outcome.is_ok(), "a parser panicked on {bytes:?}");
+    }
+}

@@ -112,6 +112,7 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
     let w = Tensor::<f64>::randn([3, 2], 0.0, 1.0, &mut rng)?;
     let b = Tensor::<f64>::randn([2], 0.0, 1.0, &mut rng)?;
     let inputs = [x.clone(), w, b];
+    let just_x = [x.clone()];
 
     // 1. A function of wengert ops: the tape is right by construction, and the
     //    check says so. This is how to test a composite before trusting it.
@@ -123,15 +124,15 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
         opts,
     ))?;
     // 3. A user-written op with a correct backward, then two wrong ones.
-    gradcheck_with(|v| softplus(&v[0], Rule::Correct), &[x.clone()], opts)?;
+    gradcheck_with(|v| softplus(&v[0], Rule::Correct), &just_x, opts)?;
     let wrong_formula = expect_failure(gradcheck_with(
         |v| softplus(&v[0], Rule::WrongFormula),
-        &[x.clone()],
+        &just_x,
         opts,
     ))?;
     let forgets_grad_out = expect_failure(gradcheck_with(
         |v| softplus(&v[0], Rule::ForgetsGradOut),
-        &[x.clone()],
+        &just_x,
         opts,
     ))?;
     // The check a hurried author writes: differentiate the plain sum. Every
@@ -151,8 +152,12 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
         println!("swish(x W + b), built from wengert ops:      gradcheck passes");
         println!("the same with σ(z) detached:                 gradcheck fails:\n  {detached}");
         println!("\nmy_softplus, grad_x = grad_out * σ(x):       gradcheck passes");
-        println!("my_softplus, grad_x = grad_out * e^x:         gradcheck fails:\n  {wrong_formula}");
-        println!("my_softplus, grad_x = σ(x) (no grad_out):     gradcheck fails:\n  {forgets_grad_out}");
+        println!(
+            "my_softplus, grad_x = grad_out * e^x:         gradcheck fails:\n  {wrong_formula}"
+        );
+        println!(
+            "my_softplus, grad_x = σ(x) (no grad_out):     gradcheck fails:\n  {forgets_grad_out}"
+        );
         println!(
             "  ...yet d/dx Σ softplus(x) from that rule matches σ(x) to {sum_check_error:.1e}:\n  \
              a plain sum sets every grad_out to 1 and hides the bug; a random cotangent does not."

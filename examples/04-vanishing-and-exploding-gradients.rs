@@ -95,6 +95,9 @@ impl Config {
     }
 }
 
+/// The gradients `(∂J/∂W, ∂J/∂b)` of one layer.
+pub type LayerGrads = (Tensor<f64>, Tensor<f64>);
+
 /// A multilayer perceptron as plain tensors: `(W, b)` per layer, `W` stored
 /// `[in, out]` so that a layer is `a W + b` on a batch of rows.
 pub struct Mlp {
@@ -106,13 +109,33 @@ pub struct Mlp {
 
 impl Mlp {
     /// Draws a network `inputs → hidden × WIDTH → outputs` as `cfg` says.
-    pub fn new(cfg: Config, inputs: usize, outputs: usize, rng: &mut StdRng) -> Result<Mlp, BoxError> {
+    pub fn new(
+        cfg: Config,
+        inputs: usize,
+        outputs: usize,
+        rng: &mut StdRng,
+    ) -> Result<Mlp, BoxError> {
         let mut sizes = vec![inputs];
         sizes.extend(std::iter::repeat_n(WIDTH, cfg.hidden));
         sizes.push(outputs);
         let (w_init, b_init) = match cfg.scheme {
-            Scheme::StdNormal => (Init::Normal { mean: 0.0, std: 1.0 }, Init::Normal { mean: 0.0, std: 1.0 }),
-            Scheme::Nielsen => (Init::LeCunNormal { gain: 1.0 }, Init::Normal { mean: 0.0, std: 1.0 }),
+            Scheme::StdNormal => (
+                Init::Normal {
+                    mean: 0.0,
+                    std: 1.0,
+                },
+                Init::Normal {
+                    mean: 0.0,
+                    std: 1.0,
+                },
+            ),
+            Scheme::Nielsen => (
+                Init::LeCunNormal { gain: 1.0 },
+                Init::Normal {
+                    mean: 0.0,
+                    std: 1.0,
+                },
+            ),
             Scheme::Xavier => (Init::XavierNormal { gain: 1.0 }, Init::Zeros),
             Scheme::He => (
                 Init::KaimingNormal {
@@ -126,17 +149,26 @@ impl Mlp {
         for pair in sizes.windows(2) {
             let (fan_in, fan_out) = (pair[0], pair[1]);
             // Initialisers read PyTorch's [out, in]; store the transpose.
-            let w = w_init.sample::<f64, _>([fan_out, fan_in], rng)?.transpose(0, 1);
+            let w = w_init
+                .sample::<f64, _>([fan_out, fan_in], rng)?
+                .transpose(0, 1);
             let b = b_init.sample::<f64, _>([fan_out], rng)?;
             layers.push((w, b));
         }
-        Ok(Mlp { layers, act: cfg.act })
+        Ok(Mlp {
+            layers,
+            act: cfg.act,
+        })
     }
 
     /// The log-loss of the sigmoid outputs against one-hot `targets`, summed
     /// over the outputs and averaged over the samples, and
     /// the gradients `(∂J/∂W, ∂J/∂b)` of every layer (the output layer last).
-    pub fn loss_and_grads(&self, x: &Tensor<f64>, targets: &Tensor<f64>) -> Result<(f64, Vec<(Tensor<f64>, Tensor<f64>)>), BoxError> {
+    pub fn loss_and_grads(
+        &self,
+        x: &Tensor<f64>,
+        targets: &Tensor<f64>,
+    ) -> Result<(f64, Vec<LayerGrads>), BoxError> {
         let leaves: Vec<_> = self
             .layers
             .iter()
@@ -171,7 +203,12 @@ impl Mlp {
 
     /// One step of gradient descent, `θ ← θ - lr ∂J/∂θ`; returns the loss and
     /// the per-layer bias-gradient norms before the step.
-    pub fn sgd_step(&mut self, x: &Tensor<f64>, targets: &Tensor<f64>, lr: f64) -> Result<(f64, Vec<f64>), BoxError> {
+    pub fn sgd_step(
+        &mut self,
+        x: &Tensor<f64>,
+        targets: &Tensor<f64>,
+        lr: f64,
+    ) -> Result<(f64, Vec<f64>), BoxError> {
         let (loss, grads) = self.loss_and_grads(x, targets)?;
         for ((w, b), (gw, gb)) in self.layers.iter_mut().zip(&grads) {
             *w = &*w - &gw.mul_scalar(lr);
@@ -190,7 +227,10 @@ fn norm(t: &Tensor<f64>) -> f64 {
 pub fn digits(n: usize) -> Result<(Tensor<f64>, Tensor<f64>), BoxError> {
     let data = wengert::data::digits()?;
     let n = n.min(data.len());
-    let x: Vec<f64> = data.inputs().as_slice()[..n * 64].iter().map(|&v| f64::from(v)).collect();
+    let x: Vec<f64> = data.inputs().as_slice()[..n * 64]
+        .iter()
+        .map(|&v| f64::from(v))
+        .collect();
     let labels = data.labels().expect("digits are labelled");
     let mut y = vec![0.0; n * 10];
     for (i, &c) in labels[..n].iter().enumerate() {
@@ -230,12 +270,24 @@ pub fn configs() -> Vec<Config> {
     let mut out = Vec::new();
     for scheme in [Scheme::StdNormal, Scheme::Nielsen] {
         for hidden in [2, 3, 4, 6] {
-            out.push(Config { act: Act::Sigmoid, scheme, hidden });
+            out.push(Config {
+                act: Act::Sigmoid,
+                scheme,
+                hidden,
+            });
         }
     }
-    for (act, scheme) in [(Act::Relu, Scheme::StdNormal), (Act::Sigmoid, Scheme::Xavier), (Act::Relu, Scheme::He)] {
+    for (act, scheme) in [
+        (Act::Relu, Scheme::StdNormal),
+        (Act::Sigmoid, Scheme::Xavier),
+        (Act::Relu, Scheme::He),
+    ] {
         for hidden in [4, 6] {
-            out.push(Config { act, scheme, hidden });
+            out.push(Config {
+                act,
+                scheme,
+                hidden,
+            });
         }
     }
     out
@@ -265,7 +317,11 @@ pub fn measure(args: &Args) -> Result<Vec<Row>, BoxError> {
 /// N(0, 1/fan_in), biases N(0, 1)) with mini-batch gradient
 /// descent; returns per epoch the mean gradient norm of each layer.
 pub fn train(args: &Args) -> Result<(Vec<f64>, Vec<Vec<f64>>), BoxError> {
-    let config = Config { act: Act::Sigmoid, scheme: Scheme::Nielsen, hidden: 4 };
+    let config = Config {
+        act: Act::Sigmoid,
+        scheme: Scheme::Nielsen,
+        hidden: 4,
+    };
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut net = Mlp::new(config, 64, 10, &mut rng)?;
     let (x, y) = digits(if args.quick { 500 } else { 1797 })?;
@@ -300,7 +356,9 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
     let rows = measure(args)?;
     let (losses, training) = train(args)?;
     if print {
-        println!("‖∂J/∂b‖ per layer at initialisation (hidden layers 1.., then the output layer), digits, {WIDTH} units a layer\n");
+        println!(
+            "‖∂J/∂b‖ per layer at initialisation (hidden layers 1.., then the output layer), digits, {WIDTH} units a layer\n"
+        );
         print!("{:<28}", "network");
         for l in 1..=7 {
             print!("{:>10}", format!("layer {l}"));
@@ -318,10 +376,18 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
         }
         println!("(first/last: first hidden layer over last hidden layer)");
         let deepest = |act, scheme| {
-            let row = rows.iter().find(|r| r.config.act == act && r.config.scheme == scheme && r.config.hidden == 6).expect("in the table");
+            let row = rows
+                .iter()
+                .find(|r| r.config.act == act && r.config.scheme == scheme && r.config.hidden == 6)
+                .expect("in the table");
             Series {
                 label: row.config.label(),
-                points: row.norms.iter().enumerate().map(|(l, &v)| ((l + 1) as f64, v)).collect(),
+                points: row
+                    .norms
+                    .iter()
+                    .enumerate()
+                    .map(|(l, &v)| ((l + 1) as f64, v))
+                    .collect(),
             }
         };
         let series = [
@@ -331,17 +397,31 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
             deepest(Act::Sigmoid, Scheme::Xavier),
             deepest(Act::Relu, Scheme::He),
         ];
-        let p = common::plot_lines(&args.out, "04-gradient-norms-by-layer.svg", "gradient norm per layer at initialisation, 6 hidden layers", ("layer (7 = output)", "‖∂J/∂b‖"), &series, true)?;
+        let p = common::plot_lines(
+            &args.out,
+            "04-gradient-norms-by-layer.svg",
+            "gradient norm per layer at initialisation, 6 hidden layers",
+            ("layer (7 = output)", "‖∂J/∂b‖"),
+            &series,
+            true,
+            common::Legend::LowerRight,
+        )?;
         println!("\nplot: {}", p.display());
 
-        println!("\ntraining sigmoid N(0,1/n), 4 hidden layers (the figures' network): mean ‖∂J/∂b‖ per epoch");
+        println!(
+            "\ntraining sigmoid N(0,1/n), 4 hidden layers (the figures' network): mean ‖∂J/∂b‖ per epoch"
+        );
         print!("{:>6}", "epoch");
         for l in 1..=5 {
             print!("{:>10}", format!("layer {l}"));
         }
         println!("{:>10}", "loss");
         let every = (training.len() / 8).max(1);
-        for (e, norms) in training.iter().enumerate().filter(|(e, _)| e % every == 0 || *e + 1 == training.len()) {
+        for (e, norms) in training
+            .iter()
+            .enumerate()
+            .filter(|(e, _)| e % every == 0 || *e + 1 == training.len())
+        {
             print!("{:>6}", e + 1);
             for v in norms {
                 print!("{v:>10.2e}");
@@ -350,11 +430,27 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
         }
         let curves: Vec<Series> = (0..5)
             .map(|l| Series {
-                label: if l == 4 { "output layer".to_string() } else { format!("hidden layer {}", l + 1) },
-                points: training.iter().enumerate().map(|(e, n)| ((e + 1) as f64, n[l])).collect(),
+                label: if l == 4 {
+                    "output layer".to_string()
+                } else {
+                    format!("hidden layer {}", l + 1)
+                },
+                points: training
+                    .iter()
+                    .enumerate()
+                    .map(|(e, n)| ((e + 1) as f64, n[l]))
+                    .collect(),
             })
             .collect();
-        let p = common::plot_lines(&args.out, "04-gradient-norms-in-training.svg", "sigmoid N(0,1/n), 4 hidden layers: ‖∂J/∂b‖ during training", ("epoch", "‖∂J/∂b‖"), &curves, true)?;
+        let p = common::plot_lines(
+            &args.out,
+            "04-gradient-norms-in-training.svg",
+            "sigmoid N(0,1/n), 4 hidden layers: ‖∂J/∂b‖ during training",
+            ("epoch", "‖∂J/∂b‖"),
+            &curves,
+            true,
+            common::Legend::LowerRight,
+        )?;
         println!("plot: {}", p.display());
     }
     Ok(Report { rows, training })

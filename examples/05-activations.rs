@@ -167,7 +167,10 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
     // An odd count puts 0 (the kink) exactly on the grid.
     let grid = Tensor::<f64>::linspace(-4.0, 4.0, n)?.to_vec();
     let acts = activations();
-    let curves = acts.iter().map(|a| curve(a, &grid)).collect::<Result<Vec<_>, _>>()?;
+    let curves = acts
+        .iter()
+        .map(|a| curve(a, &grid))
+        .collect::<Result<Vec<_>, _>>()?;
 
     // PReLU's slope is a parameter: differentiate with respect to it as well.
     let x = Tensor::from_slice(&grid, [n])?;
@@ -182,7 +185,9 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
             c.values
         });
         println!("\nderivatives f'(x) by autodiff (one backward pass of Σ f(x) per activation)");
-        print_table(&acts, |act| curve(act, &POINTS).expect("seven points").derivatives);
+        print_table(&acts, |act| {
+            curve(act, &POINTS).expect("seven points").derivatives
+        });
         println!("\nlargest |autodiff - closed form| over {n} points in [-4, 4]:");
         for c in &curves {
             println!("  {:<11} {:.1e}", c.name, c.max_error);
@@ -200,7 +205,15 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
                 })
                 .collect()
         };
-        let p = common::plot_lines(&args.out, "05-activations.svg", "activations", ("x", "f(x)"), &series(|c| &c.values), false)?;
+        let p = common::plot_lines(
+            &args.out,
+            "05-activations.svg",
+            "activations",
+            ("x", "f(x)"),
+            &series(|c| &c.values),
+            false,
+            common::Legend::UpperLeft,
+        )?;
         println!("\nplot: {}", p.display());
         let p = common::plot_lines(
             &args.out,
@@ -209,6 +222,7 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
             ("x", "f'(x)"),
             &series(|c| &c.derivatives),
             false,
+            common::Legend::UpperLeft,
         )?;
         println!("plot: {}", p.display());
     }
@@ -240,7 +254,11 @@ fn main() -> Result<(), BoxError> {
     let args = Args::parse("5. activations and their derivatives");
     let report = run(&args, true)?;
     for c in &report.curves {
-        assert!(c.max_error < 1e-12, "{}: autodiff and closed form disagree", c.name);
+        assert!(
+            c.max_error < 1e-12,
+            "{}: autodiff and closed form disagree",
+            c.name
+        );
     }
     Ok(())
 }

@@ -1,7 +1,10 @@
 //! The tutorial examples' key claims, asserted on their own code in quick mode.
 //!
 //! Each example file is compiled here as a module (its `main` unused), so
-//! that the test exercises exactly the function the example runs.
+//! that the test exercises exactly the function the example runs. Each
+//! example includes its own copy of `examples/common`, hence the allowance.
+
+#![allow(clippy::duplicate_mod)]
 
 #[allow(dead_code)]
 #[path = "../examples/02-backprop-by-hand.rs"]
@@ -21,7 +24,9 @@ fn backprop_delta_formulas_equal_the_tape_and_training_lowers_the_loss() {
     let r = ex02::run(&ex02::common::Args::for_tests(), false).unwrap();
     assert!(r.max_diff < 1e-12, "max |hand - tape| = {}", r.max_diff);
     let (first, last) = (r.losses[0], *r.losses.last().unwrap());
-    assert!(last < 0.9 * first, "loss {first} -> {last}");
+    // Small N(0, 0.1) weights: every output starts near 1/2, so J starts at ln 2.
+    assert!((first - std::f64::consts::LN_2).abs() < 0.01, "{first}");
+    assert!(last < 0.5 * first, "loss {first} -> {last}");
 }
 
 #[test]
@@ -33,7 +38,11 @@ fn delta_formulas_agree_with_the_tape_on_a_batch_and_grad_w2_is_3_by_3() {
     let (_, hand) = ex02::backprop_by_hand(&net, &x, &y);
     let (_, tape) = ex02::backprop_by_tape(&net, &x, &y).unwrap();
     assert!(ex02::max_abs_diff(&hand, &tape) < 1e-12);
-    assert_eq!(hand[0].dims(), &[3, 3], "∂J/∂W² has the shape of W², not 3 × 2");
+    assert_eq!(
+        hand[0].dims(),
+        &[3, 3],
+        "∂J/∂W² has the shape of W², not 3 × 2"
+    );
 }
 
 #[test]
@@ -125,7 +134,11 @@ fn example_flags_parse_and_reject_unknown_ones() {
     .unwrap();
     assert_eq!((a.epochs, a.seed, a.quick), (Some(7), 3, false));
     assert_eq!(a.out, std::path::PathBuf::from("x"));
-    assert!(Args::parse_from(["--quick".to_string()], false).unwrap().quick);
+    assert!(
+        Args::parse_from(["--quick".to_string()], false)
+            .unwrap()
+            .quick
+    );
     assert!(Args::parse_from(["--frobnicate".to_string()], false).is_err());
     assert!(Args::parse_from(["--epochs".to_string()], false).is_err());
 }

@@ -74,11 +74,16 @@ impl Args {
                 "--quick" => out.quick = true,
                 "--epochs" => {
                     let v = value("--epochs")?;
-                    out.epochs = Some(v.parse().map_err(|_| format!("--epochs: not a count: {v}"))?);
+                    out.epochs = Some(
+                        v.parse()
+                            .map_err(|_| format!("--epochs: not a count: {v}"))?,
+                    );
                 }
                 "--seed" => {
                     let v = value("--seed")?;
-                    out.seed = v.parse().map_err(|_| format!("--seed: not an integer: {v}"))?;
+                    out.seed = v
+                        .parse()
+                        .map_err(|_| format!("--seed: not an integer: {v}"))?;
                 }
                 "--out" => out.out = PathBuf::from(value("--out")?),
                 "-h" | "--help" => return Err(String::new()),
@@ -97,8 +102,12 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
+/// Where a plot's legend goes (plotters' type, re-exported for the examples).
+pub use plotters::chart::SeriesLabelPosition as Legend;
+
 /// Writes `series` as an SVG line plot `dir/file` and returns its path. With
-/// `log_y`, the y axis is logarithmic (every y must then be positive).
+/// `log_y`, the y axis is logarithmic (every y must then be positive); the
+/// legend goes where `legend` says (pick a corner the curves leave empty).
 pub fn plot_lines(
     dir: &Path,
     file: &str,
@@ -106,6 +115,7 @@ pub fn plot_lines(
     (x_label, y_label): (&str, &str),
     series: &[Series],
     log_y: bool,
+    legend: Legend,
 ) -> Result<PathBuf, BoxError> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(file);
@@ -149,10 +159,19 @@ pub fn plot_lines(
                 .label(s.label.as_str())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
         }
-        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+        chart
+            .configure_series_labels()
+            .position(legend.clone())
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
     } else {
         let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
-        chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw()?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .draw()?;
         for (i, s) in series.iter().enumerate() {
             let c = colour(i);
             chart
@@ -160,7 +179,12 @@ pub fn plot_lines(
                 .label(s.label.as_str())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
         }
-        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+        chart
+            .configure_series_labels()
+            .position(legend.clone())
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
     }
     root.present()?;
     drop(root);

@@ -16,8 +16,11 @@
 //! selu and prelu also keep a non-zero derivative on the negative side (relu's
 //! is exactly 0 there: a unit whose input stays negative stops learning).
 //! At the kink x = 0, wengert follows PyTorch: relu'(0) = 0, leaky_relu'(0) =
-//! slope, elu'(0) = alpha. PReLU is a leaky relu whose slope `a` is a parameter:
-//! autodiff gives `∂y/∂a = min(x, 0)` too.
+//! slope, elu'(0) = alpha; `wengert::nn::prelu`, composed as
+//! `relu(x) - a relu(-x)`, has derivative 0 at 0 where PyTorch's gives `a`.
+//! PReLU is a leaky relu whose slope `a` is a parameter: autodiff gives
+//! `∂y/∂a = min(x, 0)` too. GELU's derivative is negative below about -0.75:
+//! it is not monotonic.
 //!
 //! Run it with `cargo run --release --example 05-activations` (flags:
 //! `--quick`, `--out DIR`).

@@ -1,7 +1,7 @@
 //! # 1. Tensors and the tape
 //!
-//! What it teaches: how wengert records a computation on a Wengert tape and
-//! replays it backward, checked against derivatives worked out by hand; then
+//! What it teaches: how wengert records a computation on a Wengert tape (printed
+//! with `tape_dump`) and replays it backward, checked against derivatives worked out by hand; then
 //! the same machinery fitting a straight line by gradient descent (the update
 //! rule `θ ← θ - η ∇L(θ)` of the lecture "Treinando redes neurais").
 //!
@@ -16,6 +16,15 @@ fn main() -> Result<(), wengert::Error> {
     let y = Tensor::from_vec(vec![2.0f64, 4.0, 8.0], [3])?.requires_grad();
     let f = ((&(&x * &y) + &x.exp()) / &y).sum();
     println!("f(x, y) = {:.6}", f.item());
+
+    // The Wengert list behind f: one entry per recorded op, in the order it ran,
+    // each naming the entries it read. Backward replays it from the bottom up.
+    let dump = f.tape_dump();
+    println!(
+        "\nthe tape (entry, op(inputs), shape, value; freed: not saved for backward):\n{}",
+        dump.trim_end()
+    );
+    assert!(dump.contains("mul(#0, #1)") && dump.lines().last().unwrap().contains("sum("));
 
     let grads = f.backward()?;
     let (gx, gy) = (grads.get(&x).unwrap(), grads.get(&y).unwrap());

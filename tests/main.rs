@@ -3,6 +3,7 @@
 mod bad_input;
 mod deep_chain;
 mod determinism;
+mod examples;
 mod no_panics;
 mod random_graphs;
 mod readme;

@@ -143,7 +143,25 @@ pub fn plot_lines(
         .x_label_area_size(40)
         .y_label_area_size(70);
     let colour = |i: usize| Palette99::pick(i).to_rgba();
-    // The two axis kinds are different types, hence the duplicated drawing.
+    // The two axis kinds are different types: one macro draws the series and
+    // the legend on either.
+    macro_rules! series_and_legend {
+        ($chart:ident) => {
+            for (i, s) in series.iter().enumerate() {
+                let c = colour(i);
+                $chart
+                    .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?
+                    .label(s.label.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+            }
+            $chart
+                .configure_series_labels()
+                .position(legend.clone())
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()?;
+        };
+    }
     if log_y {
         let mut chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
         chart
@@ -152,19 +170,7 @@ pub fn plot_lines(
             .y_desc(y_label)
             .y_label_formatter(&|v| format!("{v:.0e}"))
             .draw()?;
-        for (i, s) in series.iter().enumerate() {
-            let c = colour(i);
-            chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?
-                .label(s.label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
-        }
-        chart
-            .configure_series_labels()
-            .position(legend.clone())
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+        series_and_legend!(chart);
     } else {
         let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
         chart
@@ -172,19 +178,7 @@ pub fn plot_lines(
             .x_desc(x_label)
             .y_desc(y_label)
             .draw()?;
-        for (i, s) in series.iter().enumerate() {
-            let c = colour(i);
-            chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?
-                .label(s.label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
-        }
-        chart
-            .configure_series_labels()
-            .position(legend.clone())
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+        series_and_legend!(chart);
     }
     root.present()?;
     drop(root);

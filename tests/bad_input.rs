@@ -60,6 +60,24 @@ fn conv_channel_mismatch_kernel_too_large_and_stride_zero() {
 }
 
 #[test]
+fn pooling_an_empty_spatial_dimension() {
+    let e = z(&[7, 7, 0, 7])
+        .try_max_pool2d([2, 2], [1, 1], [1, 0])
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        Error::Conv {
+            op: "max_pool2d",
+            ..
+        }
+    ));
+    names(
+        e.to_string(),
+        &["max_pool2d", "empty spatial dimension", "[7, 7, 0, 7]"],
+    );
+}
+
+#[test]
 fn reshape_to_a_different_count() {
     let e = z(&[2, 3]).try_reshape([4]).unwrap_err();
     assert!(matches!(e, Error::ReshapeMismatch { .. }));

@@ -3,6 +3,8 @@
 //! Dimensions are kept below 8 so that what the shapes ask for stays small.
 #![no_main]
 
+use std::alloc::{GlobalAlloc, Layout, System};
+
 use libfuzzer_sys::fuzz_target;
 use wengert::{Conv2dParams, Tensor};
 
@@ -29,57 +31,114 @@ impl Bytes<'_> {
 
 fn tensor(dims: &[usize]) -> Tensor<f32> {
     let n: usize = dims.iter().product();
-    Tensor::from_vec((0..n).map(|i| (i as f32 * 0.37).sin()).collect(), dims.to_vec()).unwrap().requires_grad()
+    Tensor::from_vec((0..n).map(|i| (i as f32 * 0.37).sin()).collect(), dims.to_vec())
+        .unwrap()
+        .requires_grad()
 }
+
+/// The system allocator with a cap on any single allocation: the ops' inputs
+/// are at most 7^4 elements, so a request beyond 64 MiB means an op asked for
+/// far more memory than its input justifies. Works without a sanitizer, unlike
+/// libFuzzer's `-malloc_limit_mb`.
+struct Capped;
+
+const CAP: usize = 64 << 20;
+
+// SAFETY: forwards to the system allocator unchanged below the cap.
+unsafe impl GlobalAlloc for Capped {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.size() > CAP {
+            eprintln!("allocation of {} bytes exceeds the 64 MiB cap", layout.size());
+            std::process::abort();
+        }
+        // SAFETY: same layout contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size > CAP {
+            eprintln!("reallocation to {new_size} bytes exceeds the 64 MiB cap");
+            std::process::abort();
+        }
+        // SAFETY: as in `alloc` and `dealloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Capped = Capped;
+
+type Op = fn(&Tensor<f32>, &Tensor<f32>, &Args) -> wengert::Result<Tensor<f32>>;
+
+/// Everything the input bytes decide besides the two operands.
+struct Args {
+    sb: Vec<usize>,
+    a1: isize,
+    a2: isize,
+    idx: Vec<usize>,
+    n: usize,
+    flag: bool,
+    pads: Vec<(usize, usize)>,
+    conv: Conv2dParams,
+}
+
+const OPS: &[Op] = &[
+    |x, y, _| x.try_add(y),
+    |x, y, _| x.try_mul(y),
+    |x, y, _| x.try_pow(y),
+    |x, y, _| x.try_maximum(y),
+    |x, y, _| Tensor::try_where_(x, y, x),
+    |x, y, a| x.try_matmul_t(y, a.flag, !a.flag),
+    |x, _, a| x.try_reshape(a.sb.clone()),
+    |x, _, a| x.try_broadcast_to(a.sb.clone()),
+    |x, _, a| x.try_sum_axes(&[a.a1, a.a2], a.flag),
+    |x, _, a| x.try_var_axes(&[a.a1], a.flag, !a.flag),
+    |x, _, a| x.try_max_axes(&[a.a1, a.a2], a.flag),
+    |x, _, a| x.try_logsumexp_axes(&[a.a1], a.flag),
+    |x, _, a| x.try_softmax(a.a1),
+    |x, _, a| x.try_transpose(a.a1, a.a2),
+    |x, _, a| x.try_permute(&a.idx),
+    |x, _, a| x.try_squeeze(a.a1),
+    |x, _, a| x.try_unsqueeze(a.a1),
+    |x, _, a| x.try_narrow(a.a1, a.idx.first().copied().unwrap_or(0), a.n),
+    |x, _, a| x.try_slice(a.a1, a.n, a.idx.len(), a.idx.first().copied().unwrap_or(0)),
+    |x, _, a| x.try_pad(&a.pads, 0.0),
+    |x, y, a| Tensor::try_concat(&[x, y], a.a1),
+    |x, y, a| Tensor::try_stack(&[x, y], a.a1),
+    |x, _, a| x.try_index_select(a.a1, &a.idx),
+    |x, y, a| x.try_index_add(a.a1, &a.idx, y),
+    |x, _, a| x.try_gather(a.a1, &a.idx, a.sb.clone()),
+    |x, y, a| x.try_scatter_add(a.a1, &a.idx, a.sb.clone(), y),
+    |_, _, a| Tensor::try_one_hot(&a.idx, a.n),
+    |x, y, a| x.try_conv2d(y, None, a.conv),
+    |x, _, a| x.try_max_pool2d([a.n, 2], [1 + a.n % 2, 1], [a.idx.len() % 2, 0]),
+    |x, _, a| x.try_avg_pool1d(a.n, 1 + a.n % 3, a.idx.len() % 2, a.flag),
+    |x, _, _| x.try_global_avg_pool(),
+];
 
 fuzz_target!(|data: &[u8]| {
     let mut b = Bytes(data, 0);
     let (sa, sb) = (b.shape(), b.shape());
-    let (x, y) = (tensor(&sa), tensor(&sb));
     let (a1, a2) = (b.axis(), b.axis());
     let (idx, n, flag) = (b.list(), b.next() as usize % 9, b.next() % 2 == 0);
-    let pads: Vec<(usize, usize)> = idx.iter().map(|&i| (i % 3, n % 3)).collect();
+    let pads = idx.iter().map(|&i| (i % 3, n % 3)).collect();
     let conv = Conv2dParams {
         stride: [b.next() as usize % 3, 1 + b.next() as usize % 2],
         padding: [b.next() as usize % 3, b.next() as usize % 3],
         dilation: [b.next() as usize % 3, 1],
         groups: b.next() as usize % 3,
     };
-    let results = [
-        x.try_add(&y),
-        x.try_mul(&y),
-        x.try_pow(&y),
-        x.try_maximum(&y),
-        Tensor::try_where_(&x, &y, &x),
-        x.try_matmul_t(&y, flag, !flag),
-        x.try_reshape(sb.clone()),
-        x.try_broadcast_to(sb.clone()),
-        x.try_sum_axes(&[a1, a2], flag),
-        x.try_var_axes(&[a1], flag, !flag),
-        x.try_max_axes(&[a1, a2], flag),
-        x.try_logsumexp_axes(&[a1], flag),
-        x.try_softmax(a1),
-        x.try_transpose(a1, a2),
-        x.try_permute(&idx),
-        x.try_squeeze(a1),
-        x.try_unsqueeze(a1),
-        x.try_narrow(a1, idx.first().copied().unwrap_or(0), n),
-        x.try_slice(a1, n, idx.len(), idx.first().copied().unwrap_or(0)),
-        x.try_pad(&pads, 0.0),
-        Tensor::try_concat(&[&x, &y], a1),
-        Tensor::try_stack(&[&x, &y], a1),
-        x.try_index_select(a1, &idx),
-        x.try_index_add(a1, &idx, &y),
-        x.try_gather(a1, &idx, sb.clone()),
-        x.try_scatter_add(a1, &idx, sb.clone(), &y),
-        Tensor::try_one_hot(&idx, n),
-        x.try_conv2d(&y, None, conv),
-        x.try_max_pool2d([n, 2], [1 + n % 2, 1], [idx.len() % 2, 0]),
-        x.try_avg_pool1d(n, 1 + n % 3, idx.len() % 2, flag),
-        x.try_global_avg_pool(),
-    ];
-    for r in results.into_iter().flatten() {
-        let _ = r.sum().backward();
+    let args = Args { sb: sb.clone(), a1, a2, idx, n, flag, pads, conv };
+    // Fresh operands on a fresh tape for every op, so that each successful
+    // op's backward runs too (a tape is consumed by its first backward).
+    for op in OPS {
+        let (x, y) = (tensor(&sa), tensor(&sb));
+        if let Ok(r) = op(&x, &y, &args) {
+            let _ = r.sum().backward();
+        }
     }
-    let _ = x.try_argmax(Some(a1));
+    let _ = tensor(&sa).try_argmax(Some(a1));
 });

@@ -102,6 +102,16 @@ impl PoolSpec {
         let size = [x4.dims()[2], x4.dims()[3]];
         let out = check_window(self.op, x.shape(), size, &self.window, self, self.axes)?;
         let w = &self.window;
+        // With padding, an empty input would give windows of padding only:
+        // no maximum, and a mean over no pixel.
+        if size.contains(&0) {
+            return Err(Error::Conv {
+                op: self.op,
+                what: "input has an empty spatial dimension".into(),
+                input: x.shape().clone(),
+                params: self.to_string(),
+            });
+        }
         if (0..2).any(|a| 2 * w.padding[a] > w.kernel[a]) {
             return Err(Error::Conv {
                 op: self.op,
@@ -637,6 +647,25 @@ mod tests {
             .try_global_avg_pool()
             .unwrap_err();
         assert!(matches!(e, Error::EmptyReduction { .. }));
+    }
+
+    /// Found by the `ops` fuzz target: an empty height with padding 1 left a
+    /// window on the padding only, and the max-pool kernel panicked.
+    #[test]
+    fn pooling_an_empty_spatial_dimension_is_an_error() {
+        let x = Tensor::<f32>::zeros([7, 7, 0, 7]);
+        let e = x.try_max_pool2d([2, 2], [1, 1], [1, 0]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "max_pool2d: input has an empty spatial dimension (input [7, 7, 0, 7], \
+             kernel [2, 2], stride [1, 1], padding [1, 0])"
+        );
+        for include in [false, true] {
+            let e = x.try_avg_pool2d([2, 2], [1, 1], [1, 0], include);
+            assert!(matches!(e, Err(Error::Conv { .. })), "{e:?}");
+        }
+        let e = Tensor::<f32>::zeros([1, 2, 0]).try_max_pool1d(2, 1, 1);
+        assert!(matches!(e, Err(Error::Conv { .. })), "{e:?}");
     }
 
     #[test]

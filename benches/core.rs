@@ -10,12 +10,22 @@
 //!   direct `matrixmultiply::sgemm` call on the same buffers, in GFLOP/s.
 //! - `mlp step`: the W2 workload: an MLP 784-512-256-10 with ReLU, softmax
 //!   cross-entropy over a batch of 128, backward, and an SGD update, in ms.
+//! - `tiny mlp step`: the W3 workload: an MLP 2-16-16-1 with tanh, MSE loss
+//!   over a batch of 32, backward, and an `Sgd` step (lr 0.01), in µs; the
+//!   layers, loss and optimizer are wengert-nn's, as a user would write it.
+//!
+//! Arguments after `--bench` that are not flags select benchmarks by name
+//! (`chain`, `nograd`, `matmul`, `mlp`, `tiny`); `--iters N` scales the repetitions
+//! down for profiling under callgrind, e.g.
+//! `valgrind --tool=callgrind target/release/deps/core-* --bench chain --iters 1`.
 
 use std::hint::black_box;
 
 mod common;
 use common::{pct, skipped, time};
 
+use wengert::nn::optim::{Optimizer, Sgd, SgdConfig};
+use wengert::nn::{Linear, Module, Reduction, Sequential, Tanh, loss::mse_loss};
 use wengert::{Tensor, no_grad};
 
 const CHAIN_OPS: usize = 10_000;
@@ -32,29 +42,34 @@ fn chain(x: &Tensor<f32>) -> Tensor<f32> {
     y
 }
 
-fn bench_chain() {
+fn bench_chain(iters: usize) {
     let x = Tensor::<f32>::linspace(-1.0, 1.0, 16)
         .unwrap()
         .requires_grad();
-    let fb = time(5, 50, || {
+    let fb = time(5.min(iters), iters, || {
         let g = chain(&x).sum().backward().unwrap();
         black_box(g);
     });
-    let per_op = |s: f64| s / CHAIN_OPS as f64 * 1e9;
-    println!(
-        "chain  fwd+bwd   {:>8.0} ns/op  (p10 {:.0}, p90 {:.0})",
-        per_op(pct(&fb, 0.5)),
-        per_op(pct(&fb, 0.1)),
-        per_op(pct(&fb, 0.9))
-    );
-    let fo = time(5, 50, || {
+    print_per_op("chain  fwd+bwd   ", &fb);
+}
+
+fn bench_chain_nograd(iters: usize) {
+    let x = Tensor::<f32>::linspace(-1.0, 1.0, 16)
+        .unwrap()
+        .requires_grad();
+    let fo = time(5.min(iters), iters, || {
         black_box(no_grad(|| chain(&x)));
     });
+    print_per_op("chain  fwd-nograd", &fo);
+}
+
+fn print_per_op(label: &str, times: &[f64]) {
+    let per_op = |s: f64| s / CHAIN_OPS as f64 * 1e9;
     println!(
-        "chain  fwd-nograd {:>7.0} ns/op  (p10 {:.0}, p90 {:.0})",
-        per_op(pct(&fo, 0.5)),
-        per_op(pct(&fo, 0.1)),
-        per_op(pct(&fo, 0.9))
+        "{label} {:>8.0} ns/op  (p10 {:.0}, p90 {:.0})",
+        per_op(pct(times, 0.5)),
+        per_op(pct(times, 0.1)),
+        per_op(pct(times, 0.9))
     );
 }
 
@@ -127,7 +142,7 @@ fn bench_mlp() {
         layer(10, 256, &mut rng),
     ];
     let lr = 0.01f32;
-    let mut step = || {
+    let step = || {
         let mut h = x.clone();
         for (k, (w, b)) in params.iter().enumerate() {
             h = &h.matmul_t(w, false, true) + b;
@@ -146,17 +161,64 @@ fn bench_mlp() {
         }
         loss.item()
     };
+    time_training(
+        "mlp step 784-512-256-10, batch 128",
+        (1e3, "ms"),
+        (3, 30),
+        step,
+    );
+}
+
+/// Times a training step returning its loss, checks that the loss falls, and
+/// prints the median and p10/p90 in the given unit (scale, name).
+fn time_training(
+    label: &str,
+    (scale, unit): (f64, &str),
+    (warmup, iters): (usize, usize),
+    mut step: impl FnMut() -> f32,
+) {
     let first = step();
-    let times = time(3, 30, || {
+    let times = time(warmup, iters, || {
         black_box(step());
     });
     let last = step();
     assert!(last < first, "the loss falls: {first} -> {last}");
     println!(
-        "mlp step 784-512-256-10, batch 128: {:>6.2} ms  (p10 {:.2}, p90 {:.2})",
-        pct(&times, 0.5) * 1e3,
-        pct(&times, 0.1) * 1e3,
-        pct(&times, 0.9) * 1e3
+        "{label}: {:>6.2} {unit}  (p10 {:.2}, p90 {:.2})",
+        pct(&times, 0.5) * scale,
+        pct(&times, 0.1) * scale,
+        pct(&times, 0.9) * scale
+    );
+}
+
+fn bench_tiny_mlp(iters: usize) {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let batch = 32;
+    let x = Tensor::<f32>::randn([batch, 2], 0.0, 1.0, &mut rng).unwrap();
+    let y = Tensor::<f32>::randn([batch, 1], 0.0, 1.0, &mut rng).unwrap();
+    let mut model = Sequential::new()
+        .add(Linear::new(2, 16, true, &mut rng).unwrap())
+        .add(Tanh)
+        .add(Linear::new(16, 16, true, &mut rng).unwrap())
+        .add(Tanh)
+        .add(Linear::new(16, 1, true, &mut rng).unwrap());
+    let mut opt = Sgd::new(SgdConfig {
+        lr: 0.01,
+        ..Default::default()
+    })
+    .unwrap();
+    let step = || {
+        let loss = mse_loss(&model.forward(&x), &y, Reduction::Mean).unwrap();
+        let g = loss.backward().unwrap();
+        opt.step(&mut model, &g).unwrap();
+        loss.item()
+    };
+    time_training(
+        "tiny mlp step 2-16-16-1, batch 32",
+        (1e6, "µs"),
+        (50.min(iters), iters),
+        step,
     );
 }
 
@@ -166,8 +228,34 @@ fn main() {
     if skipped() {
         return;
     }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let scale = match args.iter().position(|a| a == "--iters") {
+        Some(i) => args[i + 1]
+            .parse::<usize>()
+            .expect("--iters takes a number"),
+        None => 0,
+    };
+    let names: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with("--") && a.parse::<usize>().is_err())
+        .map(String::as_str)
+        .collect();
+    let run = |name: &str| names.is_empty() || names.contains(&name);
     println!("wengert core benchmarks (f32, 1 thread; medians)");
-    bench_chain();
-    bench_matmul();
-    bench_mlp();
+    let chain_iters = if scale > 0 { scale } else { 50 };
+    if run("chain") {
+        bench_chain(chain_iters);
+    }
+    if run("nograd") {
+        bench_chain_nograd(chain_iters);
+    }
+    if run("matmul") {
+        bench_matmul();
+    }
+    if run("mlp") {
+        bench_mlp();
+    }
+    if run("tiny") {
+        bench_tiny_mlp(if scale > 0 { scale } else { 5000 });
+    }
 }

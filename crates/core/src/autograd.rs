@@ -293,7 +293,7 @@ pub(crate) fn replay<T: Float>(
     let top = starts.iter().map(|(i, _)| *i).max().unwrap_or(0);
     let mut grads: Vec<Option<Tensor<T>>> = vec![None; top + 1];
     for (i, seed) in starts {
-        accumulate(&mut grads[i], seed);
+        accumulate(&mut grads[i], seed, opts.create_graph);
     }
     let mut out = Replayed {
         by_leaf: HashMap::new(),
@@ -325,9 +325,13 @@ pub(crate) fn replay<T: Float>(
             let op = step
                 .op
                 .expect("BUG: a recorded entry without its backward rule");
-            let needs: smallvec::SmallVec<[bool; 4]> =
-                step.inputs.iter().map(Option::is_some).collect();
-            let mut input_grads = op.backward(&grad_out, &needs)?;
+            let mut needs = smallvec::SmallVec::<[bool; 4]>::new();
+            for slot in &step.inputs {
+                needs.push(slot.is_some());
+            }
+            // By value: the gradient is not needed after this, so an op may
+            // write its result into `grad_out`'s storage.
+            let mut input_grads = op.backward_owned(grad_out, &needs)?;
             if opts.create_graph && !op.differentiable() {
                 for g in input_grads.iter_mut().flatten() {
                     *g = record_unsupported(tape, g, &step.inputs, step.name);
@@ -344,13 +348,12 @@ pub(crate) fn replay<T: Float>(
                     });
                 }
             }
-            drop(grad_out);
             drop(op);
             for (slot, g) in step.inputs.iter().zip(input_grads) {
                 let (Some(j), Some(g)) = (slot, g) else {
                     continue;
                 };
-                accumulate(&mut grads[*j], g);
+                accumulate(&mut grads[*j], g, opts.create_graph);
             }
         }
         Ok(())
@@ -363,7 +366,8 @@ fn read_step<T>(tape: &Tape<T>, i: usize, consume: bool, grad_shape: &Shape) -> 
     let e = &mut inner.entries[i];
     Step {
         op: if consume { e.op.take() } else { e.op.clone() },
-        inputs: e.inputs.clone(),
+        // `from_slice` copies; SmallVec's `clone` runs the generic `extend`.
+        inputs: smallvec::SmallVec::from_slice(&e.inputs),
         leaf: e.leaf,
         mixed: e.mixed,
         name: e.name,
@@ -372,7 +376,10 @@ fn read_step<T>(tape: &Tape<T>, i: usize, consume: bool, grad_shape: &Shape) -> 
     }
 }
 
-fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>) {
+/// Adds `g` to the gradient in `slot`. With `create_graph` the sum is a
+/// recorded op; otherwise it is added into the first gradient's storage,
+/// which is usually owned by that gradient alone (else copied first).
+fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>, create_graph: bool) {
     *slot = Some(match slot.take() {
         None => g,
         Some(acc) => {
@@ -381,7 +388,15 @@ fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>) {
                 g.shape(),
                 "backward: two gradients of one value differ in shape: a backward rule is broken"
             );
-            &acc + &g
+            if create_graph {
+                &acc + &g
+            } else {
+                let mut acc = acc.with_node(Node::Constant);
+                for (a, &b) in acc.as_mut_slice().iter_mut().zip(g.as_slice()) {
+                    *a += b;
+                }
+                acc
+            }
         }
     });
 }
@@ -389,6 +404,74 @@ fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_place_accumulation_copies_shared_gradients() {
+        // y = x + x + x: the adds hand the same gradient buffer to x three
+        // times; summing into a shared buffer in place would give 4, not 3.
+        let x = Tensor::from_vec(vec![1.5f64, -2.0], [2])
+            .unwrap()
+            .requires_grad();
+        let y = (&(&x + &x) + &x).sum();
+        assert_eq!(
+            y.backward().unwrap().get(&x).unwrap().to_vec(),
+            vec![3.0, 3.0]
+        );
+    }
+
+    #[test]
+    fn in_place_backward_leaves_the_seed_untouched() {
+        let x = Tensor::from_vec(vec![0.1f32, -0.2], [2])
+            .unwrap()
+            .requires_grad();
+        let seed = Tensor::from_vec(vec![1.0f32, 10.0], [2]).unwrap();
+        let y = x.mul_scalar(3.0).tanh().neg();
+        let g = y
+            .backward_with(Some(&seed), BackwardOptions::default())
+            .unwrap();
+        assert_eq!(seed.to_vec(), vec![1.0, 10.0]);
+        let want: Vec<f32> = [0.1f32, -0.2]
+            .iter()
+            .zip([1.0f32, 10.0])
+            .map(|(&x, s)| -s * (1.0 - (3.0 * x).tanh().powi(2)) * 3.0)
+            .collect();
+        let got = g.get(&x).unwrap().to_vec();
+        for (a, b) in got.iter().zip(&want) {
+            assert!(
+                (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+                "{got:?} vs {want:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn in_place_backward_rules_match_the_recorded_rules_exactly() {
+        // The plain backward takes the in-place paths; with create_graph the
+        // same rules run as recorded tensor ops. Same arithmetic, same bits.
+        let f = |x: &Tensor<f32>| {
+            let a = x.mul_scalar(1.25).add_scalar(0.5).tanh();
+            let b = a.div_scalar(3.0).neg().tanh();
+            (&(&a * &b) + &b.mul_scalar(2.0)).sum()
+        };
+        let x = Tensor::from_vec(vec![-1.5f32, -0.2, 0.3, 2.0], [4])
+            .unwrap()
+            .requires_grad();
+        let plain = f(&x).backward().unwrap();
+        let opts = BackwardOptions {
+            create_graph: true,
+            ..Default::default()
+        };
+        let recorded = f(&x).backward_with(None, opts).unwrap();
+        let bits = |g: &Gradients<f32>| -> Vec<u32> {
+            g.get(&x)
+                .unwrap()
+                .to_vec()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(&plain), bits(&recorded));
+    }
 
     #[test]
     fn fan_out_accumulates() {

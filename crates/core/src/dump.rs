@@ -51,7 +51,7 @@ fn rows<T: Float>(tape: &Arc<Tape<T>>, upto: usize) -> Vec<Row> {
             leaf: e.leaf.is_some(),
             inputs: e.inputs.to_vec(),
             shape: e.shape.clone(),
-            summary: e.value.upgrade().map(|v| summarize(&v)),
+            summary: e.value.upgrade().map(|v| summarize(v.as_slice())),
         })
         .collect()
 }

@@ -90,7 +90,8 @@ pub trait Float:
     fn sin(self) -> Self;
     /// The cosine.
     fn cos(self) -> Self;
-    /// The hyperbolic tangent.
+    /// The hyperbolic tangent (for `f32` within one ulp of the exact value:
+    /// [`tanh_f32`](crate::kernels::tanh::tanh_f32)).
     fn tanh(self) -> Self;
     /// The error function.
     fn erf(self) -> Self;
@@ -105,7 +106,7 @@ pub trait Float:
 }
 
 macro_rules! impl_float {
-    ($t:ident, $erf:path) => {
+    ($t:ident, $erf:path, $tanh:path) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -165,7 +166,7 @@ macro_rules! impl_float {
             }
             #[inline]
             fn tanh(self) -> Self {
-                $t::tanh(self)
+                $tanh(self)
             }
             #[inline]
             fn erf(self) -> Self {
@@ -191,5 +192,7 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, libm::erff);
-impl_float!(f64, libm::erf);
+// f32's tanh runs in f64 arithmetic: within one ulp, 2-3 times cheaper than
+// the C library's tanhf (see kernels/tanh.rs).
+impl_float!(f32, libm::erff, crate::kernels::tanh::tanh_f32);
+impl_float!(f64, libm::erf, f64::tanh);

@@ -114,6 +114,7 @@ mod higher;
 pub mod kernels;
 mod ops;
 mod shape;
+mod storage;
 #[cfg(any(test, feature = "proptest"))]
 pub mod strategies;
 pub mod tape;

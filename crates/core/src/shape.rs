@@ -22,8 +22,24 @@ use crate::error::{Error, Result};
 /// assert_eq!(s.to_string(), "[2, 3, 4]");
 /// assert_eq!(Shape::scalar().numel(), 1);
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
+#[derive(PartialEq, Eq, Hash, Default)]
 pub struct Shape(SmallVec<[usize; 4]>);
+
+// SmallVec's own `clone` goes through the generic `extend` (about 100
+// instructions); every op clones a shape or two, so copy the dimensions into
+// the inline buffer directly.
+impl Clone for Shape {
+    fn clone(&self) -> Self {
+        let dims = self.dims();
+        let n = dims.len();
+        if n <= 4 {
+            let buf = std::array::from_fn(|i| if i < n { dims[i] } else { 0 });
+            Shape(SmallVec::from_buf_and_len(buf, n))
+        } else {
+            Shape(SmallVec::from_slice(dims))
+        }
+    }
+}
 
 impl Shape {
     /// Returns the shape of rank 0, which holds one element.

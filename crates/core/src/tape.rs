@@ -36,6 +36,7 @@ use std::thread::LocalKey;
 use smallvec::SmallVec;
 
 use crate::error::Result;
+use crate::storage::WeakStorage;
 use crate::{Float, Shape, Tensor};
 
 /// The gradients an op's backward returns: one per input, in input order;
@@ -87,6 +88,46 @@ pub trait Backward<T: Float>: Send + Sync {
     /// the result of a backward pass that cannot be differentiated again.
     fn backward(&self, grad_out: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>>;
 
+    /// Like [`backward`](Backward::backward), with `grad_out` given by value:
+    /// the replay calls this, once per entry, and has no further use for
+    /// `grad_out`. An element-wise rule can then write its result into
+    /// `grad_out`'s storage instead of allocating, when nothing is being
+    /// recorded ([`Tensor::would_record`] is false for its operands). The
+    /// default calls `backward`.
+    ///
+    /// # Errors
+    ///
+    /// As [`backward`](Backward::backward).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::{Backward, Grads, Result, Tensor};
+    ///
+    /// /// y = 3x, whose gradient 3 · grad_out reuses grad_out's buffer.
+    /// struct TripleBackward;
+    /// impl Backward<f64> for TripleBackward {
+    ///     fn name(&self) -> &'static str { "triple" }
+    ///     fn backward(&self, g: &Tensor<f64>, _: &[bool]) -> Result<Grads<f64>> {
+    ///         Ok([Some(g * 3.0)].into_iter().collect())
+    ///     }
+    ///     fn backward_owned(&self, mut g: Tensor<f64>, needs: &[bool]) -> Result<Grads<f64>> {
+    ///         if Tensor::would_record(&[&g]) {
+    ///             return self.backward(&g, needs); // keep second derivatives
+    ///         }
+    ///         g.as_mut_slice().iter_mut().for_each(|v| *v *= 3.0);
+    ///         Ok([Some(g)].into_iter().collect())
+    ///     }
+    /// }
+    /// let x = Tensor::from_vec(vec![1.0, 2.0], [2]).unwrap().requires_grad();
+    /// let y = Tensor::from_op(x.map(|v| v * 3.0), &[&x], || TripleBackward);
+    /// let g = y.sum().backward().unwrap();
+    /// assert_eq!(g.get(&x).unwrap().to_vec(), vec![3.0, 3.0]);
+    /// ```
+    fn backward_owned(&self, grad_out: Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        self.backward(&grad_out, needs)
+    }
+
     /// Returns false when [`backward`](Backward::backward) computes its
     /// gradients outside the tape (raw loops over slices). A backward pass with
     /// `create_graph` then records its gradients as values whose own backward is
@@ -123,7 +164,7 @@ pub(crate) struct Entry<T> {
     /// The name of the op, kept after `op` is freed (for dumps and errors).
     pub(crate) name: &'static str,
     /// The recorded value, while some tensor still holds it (for dumps).
-    pub(crate) value: Weak<Vec<T>>,
+    pub(crate) value: WeakStorage<T>,
 }
 
 pub(crate) struct TapeInner<T> {
@@ -205,6 +246,14 @@ impl<T> TapeRef<T> {
         match self {
             TapeRef::Strong(a) => Some(a.clone()),
             TapeRef::Weak(w) => w.upgrade(),
+        }
+    }
+
+    /// True when this refers to `tape` (which is alive).
+    fn points_to(&self, tape: &Arc<Tape<T>>) -> bool {
+        match self {
+            TapeRef::Strong(a) => Arc::ptr_eq(a, tape),
+            TapeRef::Weak(w) => std::ptr::eq(w.as_ptr(), Arc::as_ptr(tape)),
         }
     }
 }
@@ -408,20 +457,20 @@ impl<T: Float> Tensor<T> {
         let tape = tape.unwrap_or_else(current_tape::<T>);
         let mut inner = tape.lock();
         let mut mixed = false;
-        let ids: SmallVec<[Option<usize>; 2]> = inputs
-            .iter()
-            .map(|t| match &t.node {
+        let mut ids: SmallVec<[Option<usize>; 2]> = SmallVec::new();
+        for t in inputs {
+            ids.push(match &t.node {
                 Node::Constant => None,
                 Node::Leaf(id) => Some(register_leaf(&mut inner, *id, t)),
-                Node::Recorded(r, i) => match r.upgrade() {
-                    Some(a) if Arc::ptr_eq(&a, &tape) => Some(*i),
-                    _ => {
-                        mixed = true;
-                        None
-                    }
-                },
-            })
-            .collect();
+                // A pointer comparison, no upgrade: while `tape` is alive no
+                // other tape can have its address.
+                Node::Recorded(r, i) if r.points_to(&tape) => Some(*i),
+                Node::Recorded(..) => {
+                    mixed = true;
+                    None
+                }
+            });
+        }
         let index = inner.entries.len();
         let output = value.with_node(Node::Recorded(TapeRef::Strong(tape.clone()), index));
         let anomaly = if is_anomaly_enabled() && inner.anomaly.is_none() {
@@ -446,6 +495,27 @@ impl<T: Float> Tensor<T> {
         });
         drop(inner);
         output
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// Returns true when an op on `operands` would be recorded: recording is
+    /// on and some operand is tracked. When false, the result of the op is a
+    /// constant, and a backward rule may compute it in place (see
+    /// [`Backward::backward_owned`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::{no_grad, Tensor};
+    /// let c = Tensor::<f32>::ones([1]);
+    /// let w = Tensor::<f32>::ones([1]).requires_grad();
+    /// assert!(!Tensor::would_record(&[&c]));
+    /// assert!(Tensor::would_record(&[&c, &w]));
+    /// assert!(!no_grad(|| Tensor::would_record(&[&w])));
+    /// ```
+    pub fn would_record(operands: &[&Tensor<T>]) -> bool {
+        is_grad_enabled() && operands.iter().any(|t| t.is_tracked())
     }
 }
 

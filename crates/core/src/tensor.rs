@@ -2,12 +2,12 @@
 //! is shared cheaply on clone, and which may be recorded on a tape.
 
 use std::fmt;
-use std::sync::Arc;
 
 use rand::Rng;
 use rand_distr::{Distribution, Normal, Uniform};
 
 use crate::error::{Error, Result};
+use crate::storage::{Storage, WeakStorage};
 use crate::tape::{LeafId, Node};
 use crate::{Float, Shape};
 
@@ -27,7 +27,7 @@ use crate::{Float, Shape};
 /// assert_eq!((&x + &x).to_vec(), vec![2.0, 4.0, 6.0, 8.0]);
 /// ```
 pub struct Tensor<T: Float = f32> {
-    data: Arc<Vec<T>>,
+    data: Storage<T>,
     shape: Shape,
     pub(crate) node: Node<T>,
 }
@@ -52,14 +52,31 @@ impl<T: Float> Tensor<T> {
             "BUG: length of data for shape {shape}"
         );
         Tensor {
-            data: Arc::new(data),
+            data: Storage::from_vec(data),
             shape,
             node: Node::Constant,
         }
     }
 
-    pub(crate) fn data_weak(&self) -> std::sync::Weak<Vec<T>> {
-        Arc::downgrade(&self.data)
+    /// Builds an untracked tensor from an iterator yielding exactly
+    /// `shape.numel()` values, in one allocation: the element-wise ops'
+    /// constructor.
+    pub(crate) fn from_iter_parts(values: impl Iterator<Item = T>, shape: Shape) -> Self {
+        let data = Storage::collect(values);
+        debug_assert_eq!(
+            data.as_slice().len(),
+            shape.numel(),
+            "BUG: length of data for shape {shape}"
+        );
+        Tensor {
+            data,
+            shape,
+            node: Node::Constant,
+        }
+    }
+
+    pub(crate) fn data_weak(&self) -> WeakStorage<T> {
+        self.data.downgrade()
     }
 
     pub(crate) fn with_node(mut self, node: Node<T>) -> Self {
@@ -312,7 +329,7 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn eye(n: usize) -> Self {
         let mut t = Self::zeros([n, n]);
-        let data = Arc::make_mut(&mut t.data);
+        let data = t.data.make_mut();
         for i in 0..n {
             data[i * n + i] = T::ONE;
         }
@@ -443,7 +460,7 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(wengert_core::Tensor::<f32>::zeros([2, 0]).numel(), 0);
     /// ```
     pub fn numel(&self) -> usize {
-        self.data.len()
+        self.data.as_slice().len()
     }
 
     /// Returns the elements in row-major order, without copying.
@@ -454,7 +471,32 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(wengert_core::Tensor::<f32>::ones([2]).as_slice(), &[1.0, 1.0]);
     /// ```
     pub fn as_slice(&self) -> &[T] {
-        &self.data
+        self.data.as_slice()
+    }
+
+    /// Returns the elements in row-major order for writing in place, keeping
+    /// the tensor's identity (a leaf stays the same leaf), like
+    /// [`Tensor::with_data`] without a new buffer.
+    ///
+    /// Storage is copied first when another tensor shares it (copy on write),
+    /// so no other tensor, and no value saved on a tape for backward, ever
+    /// sees the change: gradients of ops recorded before the write still use
+    /// the old values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let mut w = Tensor::<f32>::ones([2]).requires_grad();
+    /// let id = w.leaf_id();
+    /// let old = w.clone();
+    /// w.as_mut_slice()[0] = 5.0;
+    /// assert_eq!(w.to_vec(), vec![5.0, 1.0]);
+    /// assert_eq!(old.to_vec(), vec![1.0, 1.0]); // the shared storage was copied
+    /// assert_eq!(w.leaf_id(), id);
+    /// ```
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        self.data.make_mut()
     }
 
     /// Returns a copy of the elements in row-major order.
@@ -465,7 +507,7 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(wengert_core::Tensor::<f64>::eye(1).to_vec(), vec![1.0]);
     /// ```
     pub fn to_vec(&self) -> Vec<T> {
-        self.data.as_ref().clone()
+        self.data.as_slice().to_vec()
     }
 
     /// Returns the only element of a tensor with exactly one element.
@@ -488,7 +530,7 @@ impl<T: Float> Tensor<T> {
                 shape: self.shape.clone(),
             });
         }
-        Ok(self.data[0])
+        Ok(self.as_slice()[0])
     }
 
     /// Panicking twin of [`Tensor::try_item`].
@@ -625,7 +667,7 @@ impl<T: Float> Tensor<T> {
             });
         }
         Ok(Tensor {
-            data: Arc::new(data),
+            data: Storage::from_vec(data),
             shape: self.shape.clone(),
             node: self.node.clone(),
         })
@@ -641,10 +683,7 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(t.to_vec(), vec![3.0, 3.0]);
     /// ```
     pub fn map(&self, f: impl Fn(T) -> T) -> Self {
-        Self::from_parts(
-            self.data.iter().map(|&v| f(v)).collect(),
-            self.shape.clone(),
-        )
+        Self::from_iter_parts(self.as_slice().iter().map(|&v| f(v)), self.shape.clone())
     }
 
     /// Returns a tensor with the same data and a new shape of equal element count,

@@ -86,11 +86,33 @@ pub fn zip_broadcast<T: Copy, U>(
         let x = a[0];
         return b.iter().map(|&y| f(x, y)).collect();
     }
+    // A bias-like operand: its dimensions are the trailing ones of `out`, so
+    // it repeats once per row.
+    if sa == out && is_trailing(sb, out) {
+        return a
+            .chunks_exact(b.len())
+            .flat_map(|row| row.iter().zip(b).map(|(&x, &y)| f(x, y)))
+            .collect();
+    }
+    if sb == out && is_trailing(sa, out) {
+        return b
+            .chunks_exact(a.len())
+            .flat_map(|row| a.iter().zip(row).map(|(&x, &y)| f(x, y)))
+            .collect();
+    }
     let ta = broadcast_strides(sa, out);
     let tb = broadcast_strides(sb, out);
     let mut v = Vec::with_capacity(out.numel());
     for_each_offset2(out, &ta, &tb, |i, j| v.push(f(a[i], b[j])));
     v
+}
+
+/// True when `s`, without its leading 1s, is a non-empty suffix of `out`:
+/// broadcasting `s` to `out` then repeats it whole.
+fn is_trailing(s: &Shape, out: &Shape) -> bool {
+    let dims = s.dims();
+    let own = &dims[dims.iter().take_while(|&&d| d == 1).count()..];
+    s.numel() > 0 && own.len() <= out.rank() && out.dims().ends_with(own)
 }
 
 /// Copies `src` (shape `from`) broadcast to shape `to`.
@@ -123,6 +145,38 @@ mod tests {
             }
         }
         assert_eq!(v, want);
+    }
+
+    #[test]
+    fn trailing_operand_fast_path_matches_index_arithmetic() {
+        // out [3, 2, 4]; the other operand is [2, 4] or [1, 1, 4], on either side.
+        let a: Vec<f64> = (0..24).map(|v| v as f64).collect();
+        let out = Shape::from([3, 2, 4]);
+        for (sb, b) in [
+            (
+                Shape::from([2, 4]),
+                (0..8).map(|v| v as f64 * 100.0).collect::<Vec<_>>(),
+            ),
+            (Shape::from([1, 1, 4]), vec![100.0, 200.0, 300.0, 400.0]),
+        ] {
+            let bcast = broadcast_copy(&b, &sb, &out);
+            let want: Vec<f64> = a.iter().zip(&bcast).map(|(x, y)| x - y).collect();
+            assert_eq!(zip_broadcast(&a, &out, &b, &sb, &out, |x, y| x - y), want);
+            let flipped: Vec<f64> = want.iter().map(|v| -v).collect();
+            assert_eq!(
+                zip_broadcast(&b, &sb, &a, &out, &out, |x, y| x - y),
+                flipped
+            );
+        }
+        // Not a suffix: [3, 1, 4] takes the general path and still agrees.
+        let sc = Shape::from([3, 1, 4]);
+        let c: Vec<f64> = (0..12).map(|v| v as f64 * 10.0).collect();
+        let want: Vec<f64> = a
+            .iter()
+            .zip(broadcast_copy(&c, &sc, &out))
+            .map(|(x, y)| x + y)
+            .collect();
+        assert_eq!(zip_broadcast(&a, &out, &c, &sc, &out, |x, y| x + y), want);
     }
 
     #[test]

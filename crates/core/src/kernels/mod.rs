@@ -1,6 +1,7 @@
 //! Tape-free numeric code on slices: the GEMM wrapper, broadcasting
 //! element-wise loops, index-copy loops, accurate reductions, and the im2col
-//! and max-pooling loops of convolution. Nothing here knows about the tape.
+//! and max-pooling loops of convolution, and `tanh` for `f32`. Nothing here
+//! knows about the tape.
 
 pub mod copy;
 pub mod elementwise;
@@ -9,3 +10,4 @@ pub mod im2col;
 pub mod par;
 pub mod pool;
 pub mod reduce;
+pub mod tanh;

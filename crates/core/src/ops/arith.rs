@@ -24,6 +24,15 @@ pub(crate) fn broadcast_value<T: Float>(
     b: &Tensor<T>,
     f: impl Fn(T, T) -> T,
 ) -> Result<Tensor<T>> {
+    if a.shape() == b.shape() {
+        // The common case, in one allocation.
+        let v = a
+            .as_slice()
+            .iter()
+            .zip(b.as_slice())
+            .map(|(&x, &y)| f(x, y));
+        return Ok(Tensor::from_iter_parts(v, a.shape().clone()));
+    }
     let out = a.shape().broadcast(op, b.shape())?;
     out.checked_numel(op)?;
     let v = zip_broadcast(a.as_slice(), a.shape(), b.as_slice(), b.shape(), &out, f);

@@ -5,7 +5,8 @@
 //! - `y = -x`: `grad_x = -grad_out`.
 //! - `y = s / x`: `grad_x = -grad_out * s / x²`. IEEE at `x = 0`.
 //!
-//! No kinks; division by zero follows IEEE.
+//! No kinks; division by zero follows IEEE. In a plain backward (nothing
+//! recorded) the affine rules scale `grad_out` in its own buffer.
 
 use smallvec::smallvec;
 
@@ -103,6 +104,20 @@ impl<T: Float> Backward<T> for ScalarBackward<T> {
             ScalarBackward::Neg => grad_out.neg(),
         };
         Ok(smallvec![Some(g)])
+    }
+    fn backward_owned(&self, mut grad_out: Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        if Tensor::would_record(&[&grad_out]) {
+            return self.backward(&grad_out, needs);
+        }
+        // The same arithmetic as the ops above, in grad_out's own storage.
+        let g = grad_out.as_mut_slice();
+        match *self {
+            ScalarBackward::Add => {}
+            ScalarBackward::Mul(s) => g.iter_mut().for_each(|v| *v *= s),
+            ScalarBackward::Div(s) => g.iter_mut().for_each(|v| *v = *v / s),
+            ScalarBackward::Neg => g.iter_mut().for_each(|v| *v = -*v),
+        }
+        Ok(smallvec![Some(grad_out)])
     }
 }
 

@@ -26,8 +26,9 @@
 //!   Hyper-parameters are `f64`; the arithmetic on parameters and state runs in
 //!   the element type `T`, as PyTorch runs it in the tensor's dtype.
 //! - **Which parameters move.** `step` updates every trainable parameter (a leaf,
-//!   see [`Module`]) with [`Tensor::with_data`], which keeps its leaf identity,
-//!   and skips the frozen ones (listed in [`StepReport::frozen`]).
+//!   see [`Module`]) in place with [`Tensor::as_mut_slice`], which keeps its
+//!   leaf identity and copies the storage first only if another tensor shares
+//!   it, and skips the frozen ones (listed in [`StepReport::frozen`]).
 //! - **A trainable parameter without a gradient is an error**,
 //!   [`Error::MissingGradient`], naming every such parameter, and nothing is
 //!   updated: a silently untrained parameter is a bug that is hard to see.
@@ -374,17 +375,23 @@ impl<T: Float> StateTable<T> {
                 return;
             }
             let g = grads.get(p).expect("BUG: gradients checked above");
-            let st = map.entry(n.to_string()).or_insert_with(|| ParamState {
-                step: 0,
-                bufs: (0..slots)
-                    .map(|k| vec![T::from_f64(init[k]); p.numel()])
-                    .collect(),
-                shape: p.shape().clone(),
-            });
+            // Look up before inserting: `entry` would allocate the name on
+            // every step.
+            if !map.contains_key(n) {
+                let st = ParamState {
+                    step: 0,
+                    bufs: (0..slots)
+                        .map(|k| vec![T::from_f64(init[k]); p.numel()])
+                        .collect(),
+                    shape: p.shape().clone(),
+                };
+                map.insert(n.to_string(), st);
+            }
+            let st = map.get_mut(n).expect("BUG: state inserted above");
             st.step += 1;
-            let mut data = p.to_vec();
-            update(&mut data, g.as_slice(), st);
-            *p = p.with_data(data).expect("BUG: update keeps the length");
+            // In place: after a consuming backward the parameter is usually
+            // the only owner of its storage, so nothing is copied.
+            update(p.as_mut_slice(), g.as_slice(), st);
             updated.push(n.to_string());
         });
         Ok(StepReport { updated, frozen })

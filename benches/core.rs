@@ -1,20 +1,23 @@
 //! Core benchmarks: tape overhead and matmul throughput.
 //!
-//! Run with `cargo bench --bench core`. Prints medians (and p10/p90) of repeated
-//! runs; on a shared, noisy machine compare medians and ratios, not single runs.
+//! Run with `cargo bench --bench core [-- [chain] [matmul] [mlp] [--threads N]]`
+//! (all parts, 1 thread, by default). Prints medians (and p10/p90) of repeated
+//! runs, then the peak RSS of the process; on a shared, noisy machine compare
+//! medians and ratios, not single runs.
 //!
 //! - `chain`: the W6 workload: 10,000 element-wise ops (`y * 1.0001`,
 //!   `y + 0.0001`, `tanh(y)`, cycling) on a 16-element f32 tensor, forward plus
 //!   backward, in ns per op; and the forward alone under `no_grad`.
-//! - `matmul`: `Tensor::matmul` at n = 128, 256, 512 (f32, 1 thread) beside a
-//!   direct `matrixmultiply::sgemm` call on the same buffers, in GFLOP/s.
+//! - `matmul`: the W1 workload: `Tensor::matmul` at n = 128, 256, 512, 1024
+//!   (f32) beside a direct, single-threaded `matrixmultiply::sgemm` call on the
+//!   same buffers, in GFLOP/s.
 //! - `mlp step`: the W2 workload: an MLP 784-512-256-10 with ReLU, softmax
 //!   cross-entropy over a batch of 128, backward, and an SGD update, in ms.
 
 use std::hint::black_box;
 
 mod common;
-use common::{pct, skipped, time};
+use common::{Args, pct, print_peak_rss, skipped, time};
 
 use wengert::{Tensor, no_grad};
 
@@ -61,7 +64,7 @@ fn bench_chain() {
 fn bench_matmul() {
     use rand::SeedableRng;
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    for n in [128usize, 256, 512] {
+    for n in [128usize, 256, 512, 1024] {
         let a = Tensor::<f32>::randn([n, n], 0.0, 1.0, &mut rng).unwrap();
         let b = Tensor::<f32>::randn([n, n], 0.0, 1.0, &mut rng).unwrap();
         let flops = 2.0 * (n * n * n) as f64;
@@ -166,8 +169,19 @@ fn main() {
     if skipped() {
         return;
     }
-    println!("wengert core benchmarks (f32, 1 thread; medians)");
-    bench_chain();
-    bench_matmul();
-    bench_mlp();
+    let args = Args::parse();
+    println!(
+        "wengert core benchmarks (f32, {} thread(s); medians)",
+        args.threads
+    );
+    if args.runs("chain") {
+        bench_chain();
+    }
+    if args.runs("matmul") {
+        bench_matmul();
+    }
+    if args.runs("mlp") {
+        bench_mlp();
+    }
+    print_peak_rss();
 }

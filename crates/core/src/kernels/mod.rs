@@ -1,7 +1,9 @@
 //! Tape-free numeric code on slices: the GEMM wrapper, broadcasting
-//! element-wise loops, index-copy loops, accurate reductions, and the im2col
-//! and max-pooling loops of convolution. Nothing here knows about the tape.
+//! element-wise loops, index-copy loops, accurate reductions, the im2col,
+//! convolution and max-pooling loops, and the splitting of work over threads.
+//! Nothing here knows about the tape.
 
+pub mod conv;
 pub mod copy;
 pub mod elementwise;
 pub mod gemm;

@@ -1,20 +1,25 @@
 //! Convolution benchmark: conv2d, batch 32, 64 → 64 channels, 3×3, 32×32,
 //! padding 1 (f32).
 //!
-//! Run with `cargo bench --bench conv`. Prints medians (and p10/p90) of the
-//! forward pass without recording (`no_grad`), the forward pass recorded, and
-//! forward plus backward (gradients of input, weight and bias), with GFLOP/s
-//! counted as forward flops = 2·N·C_out·H·W·C_in·9 (and 3× that for forward
-//! plus backward). On a shared, noisy machine compare medians, not single runs.
+//! Run with `cargo bench --bench conv [-- [conv] [lenet] [--threads N] [--iters N]]`
+//! (both parts, 1 thread, 20 timed runs each, by default).
 //!
-//! Then a LeNet-5 training step (the W4 workload): 1×28×28 inputs, batch 64,
-//! conv 6@5×5 pad 2, ReLU, max-pool 2, conv 16@5×5, ReLU, max-pool 2,
-//! 400-120-84-10 with ReLU, softmax cross-entropy, backward and an SGD update.
+//! `conv` is the W5 workload, without bias as in the peer benchmarks: medians
+//! (and p10/p90) of the forward pass without recording (`no_grad`), the
+//! forward pass recorded, and forward plus backward of the sum (gradients of
+//! input and weight), with GFLOP/s counted as forward flops =
+//! 2·N·C_out·H·W·C_in·9 (and 3× that for forward plus backward). On a shared,
+//! noisy machine compare medians, not single runs.
+//!
+//! `lenet` is a LeNet-5 training step (the W4 workload): 1×28×28 inputs,
+//! batch 64, conv 6@5×5 pad 2, ReLU, max-pool 2, conv 16@5×5, ReLU, max-pool
+//! 2, 400-120-84-10 with ReLU, softmax cross-entropy, backward and an SGD
+//! update. The peak RSS of the process is printed last.
 
 use std::hint::black_box;
 
 mod common;
-use common::{pct, skipped, time};
+use common::{Args, pct, print_peak_rss, skipped, time};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -38,21 +43,32 @@ fn main() {
     if skipped() {
         return;
     }
+    let args = Args::parse();
+    let iters = args.iters.unwrap_or(20);
+    if args.runs("conv") {
+        conv_w5(args.threads, iters);
+    }
+    if args.runs("lenet") {
+        lenet_step(iters);
+    }
+    print_peak_rss();
+}
+
+fn conv_w5(threads: usize, iters: usize) {
     let mut rng = StdRng::seed_from_u64(0);
     let (n, c, h, w) = (32usize, 64usize, 32usize, 32usize);
     let x = Tensor::<f32>::randn([n, c, h, w], 0.0, 1.0, &mut rng).unwrap();
     let wt = Tensor::<f32>::randn([c, c, 3, 3], 0.0, 0.05, &mut rng).unwrap();
-    let b = Tensor::<f32>::zeros([c]);
     let p = Conv2dParams {
         padding: [1, 1],
         ..Conv2dParams::default()
     };
     let flops = 2.0 * (n * c * h * w * c * 9) as f64;
     println!(
-        "wengert conv2d benchmark: f32, batch {n}, {c} -> {c} channels, 3x3, {h}x{w}, padding 1 (medians)"
+        "wengert conv2d benchmark: f32, batch {n}, {c} -> {c} channels, 3x3, {h}x{w}, padding 1, no bias, {threads} thread(s) (medians)"
     );
-    let fwd = time(3, 20, || {
-        black_box(no_grad(|| x.conv2d(&wt, Some(&b), p)));
+    let fwd = time(3, iters, || {
+        black_box(no_grad(|| x.conv2d(&wt, None, p)));
     });
     report("forward (no_grad)", &fwd, flops);
     let window = wengert::Im2colParams {
@@ -61,25 +77,20 @@ fn main() {
     };
     // One tile of the forward pass: 7 images of 576 × 1024 columns.
     let tile = x.narrow(0, 0, 7);
-    let cols = time(3, 20, || {
+    let cols = time(3, iters, || {
         black_box(tile.im2col(window));
     });
     report("im2col, one 7-image tile", &cols, 0.0);
-    let (xl, wl, bl) = (
-        x.clone().requires_grad(),
-        wt.clone().requires_grad(),
-        b.clone().requires_grad(),
-    );
-    let rec = time(3, 20, || {
-        black_box(xl.conv2d(&wl, Some(&bl), p));
+    let (xl, wl) = (x.clone().requires_grad(), wt.clone().requires_grad());
+    let rec = time(3, iters, || {
+        black_box(xl.conv2d(&wl, None, p));
     });
     report("forward (recorded)", &rec, flops);
-    let fb = time(3, 20, || {
-        let g = xl.conv2d(&wl, Some(&bl), p).sum().backward().unwrap();
+    let fb = time(3, iters, || {
+        let g = xl.conv2d(&wl, None, p).sum().backward().unwrap();
         black_box(g);
     });
     report("forward+backward", &fb, 3.0 * flops);
-    lenet_step();
 }
 
 /// A trainable tensor of `shape` with He-normal values (fan-in `fan_in`).
@@ -90,7 +101,7 @@ fn param(shape: &[usize], fan_in: usize, rng: &mut StdRng) -> Tensor<f32> {
         .requires_grad()
 }
 
-fn lenet_step() {
+fn lenet_step(iters: usize) {
     let mut rng = StdRng::seed_from_u64(5);
     let batch = 64;
     let x = Tensor::<f32>::rand_uniform([batch, 1, 28, 28], 0.0, 1.0, &mut rng).unwrap();
@@ -137,7 +148,7 @@ fn lenet_step() {
         loss.item()
     };
     let first = step();
-    let times = time(3, 20, || {
+    let times = time(3, iters, || {
         black_box(step());
     });
     assert!(step() < first, "the LeNet-5 loss falls");

@@ -1,13 +1,16 @@
 //! Core benchmarks: tape overhead and matmul throughput.
 //!
-//! Run with `cargo bench --bench core`. Prints medians (and p10/p90) of repeated
-//! runs; on a shared, noisy machine compare medians and ratios, not single runs.
+//! Run with `cargo bench --bench core [-- [chain] [matmul] [mlp] [--threads N]]`
+//! (all parts, 1 thread, by default). Prints medians (and p10/p90) of repeated
+//! runs, then the peak RSS of the process; on a shared, noisy machine compare
+//! medians and ratios, not single runs.
 //!
 //! - `chain`: the W6 workload: 10,000 element-wise ops (`y * 1.0001`,
 //!   `y + 0.0001`, `tanh(y)`, cycling) on a 16-element f32 tensor, forward plus
 //!   backward, in ns per op; and the forward alone under `no_grad`.
-//! - `matmul`: `Tensor::matmul` at n = 128, 256, 512 (f32, 1 thread) beside a
-//!   direct `matrixmultiply::sgemm` call on the same buffers, in GFLOP/s.
+//! - `matmul`: the W1 workload: `Tensor::matmul` at n = 128, 256, 512, 1024
+//!   (f32) beside a direct, single-threaded `matrixmultiply::sgemm` call on the
+//!   same buffers, in GFLOP/s.
 //! - `mlp step`: the W2 workload: an MLP 784-512-256-10 with ReLU, softmax
 //!   cross-entropy over a batch of 128, backward, and an SGD update, in ms.
 //! - `tiny mlp step`: the W3 workload: an MLP 2-16-16-1 with tanh, MSE loss
@@ -15,14 +18,15 @@
 //!   layers, loss and optimizer are wengert-nn's, as a user would write it.
 //!
 //! Arguments after `--bench` that are not flags select benchmarks by name
-//! (`chain`, `nograd`, `matmul`, `mlp`, `tiny`); `--iters N` scales the repetitions
-//! down for profiling under callgrind, e.g.
+//! (`chain`, `nograd`, `matmul`, `mlp`, `tiny`); `--threads N` sets the thread
+//! count; `--iters N` scales the chain and tiny repetitions down for profiling
+//! under callgrind, e.g.
 //! `valgrind --tool=callgrind target/release/deps/core-* --bench chain --iters 1`.
 
 use std::hint::black_box;
 
 mod common;
-use common::{pct, skipped, time};
+use common::{Args, pct, print_peak_rss, skipped, time};
 
 use wengert::nn::optim::{Optimizer, Sgd, SgdConfig};
 use wengert::nn::{Linear, Module, Reduction, Sequential, Tanh, loss::mse_loss};
@@ -76,7 +80,7 @@ fn print_per_op(label: &str, times: &[f64]) {
 fn bench_matmul() {
     use rand::SeedableRng;
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    for n in [128usize, 256, 512] {
+    for n in [128usize, 256, 512, 1024] {
         let a = Tensor::<f32>::randn([n, n], 0.0, 1.0, &mut rng).unwrap();
         let b = Tensor::<f32>::randn([n, n], 0.0, 1.0, &mut rng).unwrap();
         let flops = 2.0 * (n * n * n) as f64;
@@ -228,34 +232,26 @@ fn main() {
     if skipped() {
         return;
     }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let scale = match args.iter().position(|a| a == "--iters") {
-        Some(i) => args[i + 1]
-            .parse::<usize>()
-            .expect("--iters takes a number"),
-        None => 0,
-    };
-    let names: Vec<&str> = args
-        .iter()
-        .filter(|a| !a.starts_with("--") && a.parse::<usize>().is_err())
-        .map(String::as_str)
-        .collect();
-    let run = |name: &str| names.is_empty() || names.contains(&name);
-    println!("wengert core benchmarks (f32, 1 thread; medians)");
-    let chain_iters = if scale > 0 { scale } else { 50 };
-    if run("chain") {
+    let args = Args::parse();
+    println!(
+        "wengert core benchmarks (f32, {} thread(s); medians)",
+        args.threads
+    );
+    let chain_iters = args.iters.unwrap_or(50);
+    if args.runs("chain") {
         bench_chain(chain_iters);
     }
-    if run("nograd") {
+    if args.runs("nograd") {
         bench_chain_nograd(chain_iters);
     }
-    if run("matmul") {
+    if args.runs("matmul") {
         bench_matmul();
     }
-    if run("mlp") {
+    if args.runs("mlp") {
         bench_mlp();
     }
-    if run("tiny") {
-        bench_tiny_mlp(if scale > 0 { scale } else { 5000 });
+    if args.runs("tiny") {
+        bench_tiny_mlp(args.iters.unwrap_or(5000));
     }
+    print_peak_rss();
 }

@@ -98,6 +98,16 @@
 //! [`Result`]`<Tensor>`, and `x` panics with the same message at the caller's
 //! line. Element-wise ops cannot fail and return [`Tensor`] directly.
 //!
+//! ## Threads
+//!
+//! Large operations use several threads: a GEMM splits the rows of its
+//! output, a convolution and `im2col` split the batch. An operation splits
+//! only above about 2²¹ multiply-adds (or copies) per thread, so small
+//! networks stay on the calling thread. [`set_num_threads`] bounds the count
+//! for the whole process (`set_num_threads(1)`: everything single-threaded);
+//! without it, the environment variable `WENGERT_NUM_THREADS`, read once, or
+//! else the number of available cores.
+//!
 //! ## Features
 //!
 //! - `proptest`: the public `strategies` module (proptest strategies for
@@ -130,6 +140,7 @@ pub use gradcheck::{
     gradgradcheck_with,
 };
 pub use higher::{grad, hessian, hvp, jacobian};
+pub use kernels::par::{num_threads, set_num_threads};
 pub use ops::conv::{Conv1dParams, Conv2dParams};
 pub use ops::conv_transpose::{ConvTranspose1dParams, ConvTranspose2dParams};
 pub use ops::im2col::Im2colParams;

@@ -3,8 +3,12 @@
 //!
 //! Operands are described by a slice plus row and column strides, so that a
 //! transposed operand is passed by swapping its strides instead of copying it.
+//! A large product splits the rows of its output over threads (see
+//! [`crate::kernels::par`]); each thread runs one GEMM on its rows.
 
 #![allow(unsafe_code)]
+
+use crate::kernels::par::for_each_run;
 
 /// An element type with a GEMM kernel: `C = A · B`, with `C` row-major and
 /// contiguous.
@@ -81,31 +85,39 @@ macro_rules! impl_gemm {
                     c.fill(0.0);
                     return;
                 }
-                // SAFETY: `covers` proved that every element (i, p) of A at
-                // offset + i*rsa + p*csa (i < m, p < k) and every element of B
-                // (p < k, j < n) lies inside its slice, with strides that fit in
-                // isize; C is a distinct, exclusively borrowed slice of exactly
-                // m*n elements written with row stride n and column stride 1, so
-                // no two elements alias. beta = 0, so C's prior contents (even
-                // NaN) are never read.
-                unsafe {
-                    $f(
-                        m,
-                        k,
-                        n,
-                        1.0,
-                        a.data.as_ptr().add(a.offset),
-                        a.row_stride as isize,
-                        a.col_stride as isize,
-                        b.data.as_ptr().add(b.offset),
-                        b.row_stride as isize,
-                        b.col_stride as isize,
-                        0.0,
-                        c.as_mut_ptr(),
-                        n as isize,
-                        1,
-                    );
-                }
+                // Rows of C are independent: large products split them
+                // over threads, each running one GEMM on its own rows.
+                for_each_run(c, n, k * n, |first, rows| {
+                    let m_run = rows.len() / n;
+                    let a_off = a.offset + first * a.row_stride;
+                    // SAFETY: `covers` proved that every element (i, p) of A at
+                    // offset + i*rsa + p*csa (i < m, p < k) and every element
+                    // of B (p < k, j < n) lies inside its slice, with strides
+                    // that fit in isize; this run reads rows first..first+m_run
+                    // of A, a subset. `rows` is an exclusively borrowed run of
+                    // exactly m_run*n elements of C, disjoint from every other
+                    // run, written with row stride n and column stride 1, so no
+                    // two elements alias. beta = 0, so C's prior contents (even
+                    // NaN) are never read.
+                    unsafe {
+                        $f(
+                            m_run,
+                            k,
+                            n,
+                            1.0,
+                            a.data.as_ptr().add(a_off),
+                            a.row_stride as isize,
+                            a.col_stride as isize,
+                            b.data.as_ptr().add(b.offset),
+                            b.row_stride as isize,
+                            b.col_stride as isize,
+                            0.0,
+                            rows.as_mut_ptr(),
+                            n as isize,
+                            1,
+                        );
+                    }
+                });
             }
         }
     };
@@ -216,6 +228,42 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn gemm_split_over_threads_matches_naive_loops() {
+        // 257·130·131 multiply-adds: enough for two threads (see par.rs), at
+        // sizes that split into uneven row runs.
+        let (m, k, n) = (257, 130, 131);
+        let ad: Vec<f64> = (0..m * k)
+            .map(|i| ((i * 37 % 101) as f64 - 50.0) / 7.0)
+            .collect();
+        let bd: Vec<f64> = (0..k * n)
+            .map(|i| ((i * 53 % 97) as f64 - 48.0) / 5.0)
+            .collect();
+        for (ta, tb) in [(false, false), (true, true)] {
+            let a = MatRef {
+                data: &ad,
+                offset: 0,
+                row_stride: if ta { 1 } else { k },
+                col_stride: if ta { m } else { 1 },
+            };
+            let b = MatRef {
+                data: &bd,
+                offset: 0,
+                row_stride: if tb { 1 } else { n },
+                col_stride: if tb { k } else { 1 },
+            };
+            let mut c = vec![f64::NAN; m * n];
+            f64::gemm_raw(m, k, n, a, b, &mut c);
+            let want = naive(m, k, n, a, b);
+            for (i, (x, y)) in c.iter().zip(&want).enumerate() {
+                assert!(
+                    (x - y).abs() <= 1e-9 * (1.0 + y.abs()),
+                    "ta{ta} tb{tb} at {i}: {x} vs {y}"
+                );
             }
         }
     }

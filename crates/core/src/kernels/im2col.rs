@@ -109,15 +109,15 @@ impl Geom2d {
         self.channels * self.kernel[0] * self.kernel[1]
     }
 
-    /// Calls `f(segment, plane_offset, iy, (lo, hi), first_ix)` for every
-    /// (row, oy) pair: `segment = row·oh + oy` indexes `ow` consecutive
-    /// column entries, `iy` is the input row read (`None` on the padding), and
+    /// Calls `f(row, oy, plane_offset, iy, (lo, hi), first_ix)` for every
+    /// (row, oy) pair, which indexes `ow` consecutive column entries; `iy` is
+    /// the input row read (`None` on the padding), and
     /// output columns `lo..hi` read input columns `first_ix + (ox − lo)·sw`
     /// (the others lie on the padding). Shared by both loops so that they
     /// are adjoint by construction.
     fn for_each_segment(
         &self,
-        mut f: impl FnMut(usize, usize, Option<usize>, (usize, usize), usize),
+        mut f: impl FnMut(usize, usize, usize, Option<usize>, (usize, usize), usize),
     ) {
         let [h, w] = self.size;
         let [kh, kw] = self.kernel;
@@ -137,7 +137,7 @@ impl Geom2d {
                         let iy = (oy * self.stride[0] + i * self.dilation[0])
                             .checked_sub(self.padding[0])
                             .filter(|&iy| iy < h);
-                        f(row * oh + oy, c * h * w, iy, (lo, hi), first_ix);
+                        f(row, oy, c * h * w, iy, (lo, hi), first_ix);
                     }
                 }
             }
@@ -167,12 +167,40 @@ impl Geom2d {
 /// ```
 pub fn im2col<T: crate::Float>(g: &Geom2d, image: &[T], cols: &mut [T]) {
     let [oh, ow] = g.out().expect("BUG: im2col geometry was validated");
+    assert_eq!(cols.len(), g.rows() * oh * ow, "BUG: im2col cols");
+    im2col_strided(g, image, cols, oh * ow);
+}
+
+/// As [`im2col`], but row `r` of the column matrix starts at `cols[r · ld]`
+/// (`ld ≥ oh·ow`): several images' columns can sit side by side in one wide
+/// matrix, image `j` at column offset `j·oh·ow` (pass `&mut cols[j·oh·ow..]`).
+/// Only the `oh·ow` entries of each row are written.
+///
+/// # Panics
+///
+/// When the geometry does not fit, `ld < oh·ow`, or a slice is too short.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::im2col::{im2col_strided, Geom2d};
+/// let g = Geom2d { channels: 1, size: [1, 3], kernel: [1, 2], stride: [1, 1],
+///                  padding: [0, 0], dilation: [1, 1] };
+/// // Two images side by side: rows of 4 = 2 images × 2 windows.
+/// let mut cols = [0.0f32; 8];
+/// im2col_strided(&g, &[1.0, 2.0, 3.0], &mut cols, 4);
+/// im2col_strided(&g, &[4.0, 5.0, 6.0], &mut cols[2..], 4);
+/// assert_eq!(cols, [1.0, 2.0, 4.0, 5.0, 2.0, 3.0, 5.0, 6.0]);
+/// ```
+pub fn im2col_strided<T: crate::Float>(g: &Geom2d, image: &[T], cols: &mut [T], ld: usize) {
+    let [oh, ow] = g.out().expect("BUG: im2col geometry was validated");
     let w = g.size[1];
     assert_eq!(image.len(), g.channels * g.size[0] * w, "BUG: im2col image");
-    assert_eq!(cols.len(), g.rows() * oh * ow, "BUG: im2col cols");
+    assert!(ld >= oh * ow, "BUG: im2col row stride");
     let s1 = g.stride[1];
-    g.for_each_segment(|seg, base, iy, (lo, hi), ix0| {
-        let out = &mut cols[seg * ow..(seg + 1) * ow];
+    g.for_each_segment(|row, oy, base, iy, (lo, hi), ix0| {
+        let start = row * ld + oy * ow;
+        let out = &mut cols[start..start + ow];
         match iy {
             None => out.fill(T::ZERO),
             Some(iy) => {
@@ -212,15 +240,40 @@ pub fn im2col<T: crate::Float>(g: &Geom2d, image: &[T], cols: &mut [T]) {
 /// ```
 pub fn col2im<T: crate::Float>(g: &Geom2d, cols: &[T], image: &mut [T]) {
     let [oh, ow] = g.out().expect("BUG: col2im geometry was validated");
+    assert_eq!(cols.len(), g.rows() * oh * ow, "BUG: col2im cols");
+    col2im_strided(g, cols, oh * ow, image);
+}
+
+/// As [`col2im`], reading row `r` of the column matrix from `cols[r · ld]`
+/// (`ld ≥ oh·ow`): the adjoint of [`im2col_strided`].
+///
+/// # Panics
+///
+/// When the geometry does not fit, `ld < oh·ow`, or a slice is too short.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::im2col::{col2im_strided, Geom2d};
+/// let g = Geom2d { channels: 1, size: [1, 3], kernel: [1, 2], stride: [1, 1],
+///                  padding: [0, 0], dilation: [1, 1] };
+/// let cols = [1.0f32, 2.0, 10.0, 20.0, 3.0, 4.0, 30.0, 40.0];
+/// let mut x = [f32::NAN; 3];
+/// col2im_strided(&g, &cols[2..], 4, &mut x); // the second image's columns
+/// assert_eq!(x, [10.0, 20.0 + 30.0, 40.0]);
+/// ```
+pub fn col2im_strided<T: crate::Float>(g: &Geom2d, cols: &[T], ld: usize, image: &mut [T]) {
+    let [oh, ow] = g.out().expect("BUG: col2im geometry was validated");
     let w = g.size[1];
     assert_eq!(image.len(), g.channels * g.size[0] * w, "BUG: col2im image");
-    assert_eq!(cols.len(), g.rows() * oh * ow, "BUG: col2im cols");
+    assert!(ld >= oh * ow, "BUG: col2im row stride");
     image.fill(T::ZERO);
     let s1 = g.stride[1];
-    g.for_each_segment(|seg, base, iy, (lo, hi), ix0| {
+    g.for_each_segment(|row, oy, base, iy, (lo, hi), ix0| {
         if let Some(iy) = iy {
             let dst = &mut image[base + iy * w..base + (iy + 1) * w];
-            let src = &cols[seg * ow + lo..seg * ow + hi];
+            let start = row * ld + oy * ow;
+            let src = &cols[start + lo..start + hi];
             for (d, &v) in dst[ix0..].iter_mut().step_by(s1).zip(src) {
                 *d += v;
             }

@@ -1,8 +1,9 @@
 //! Tape-free numeric code on slices: the GEMM wrapper, broadcasting
-//! element-wise loops, index-copy loops, accurate reductions, and the im2col
-//! and max-pooling loops of convolution, and `tanh` for `f32`. Nothing here
-//! knows about the tape.
+//! element-wise loops, index-copy loops, accurate reductions, the im2col,
+//! convolution and max-pooling loops, `tanh` for `f32`, and the splitting of
+//! work over threads. Nothing here knows about the tape.
 
+pub mod conv;
 pub mod copy;
 pub mod elementwise;
 pub mod gemm;

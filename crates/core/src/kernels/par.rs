@@ -1,11 +1,111 @@
-//! Splitting independent per-item work over the available cores.
+//! Splitting independent work over threads, and the process-wide thread
+//! count that bounds it.
+//!
+//! wengert runs an operation on more than one thread only when it is large
+//! enough to pay for spawning (about 2²¹ multiply-adds or copies per thread):
+//! GEMM splits the rows of its output, convolution and `im2col` split the
+//! batch. Small work, such as the element-wise ops of a small network, always
+//! stays on the calling thread. Work already running on a worker never spawns
+//! again, so nested splitting cannot oversubscribe the cores.
+//!
+//! The thread count is [`num_threads`]: set it with [`set_num_threads`], or
+//! with the environment variable `WENGERT_NUM_THREADS` read once at the first
+//! use; by default it is the number of available cores.
 
+use std::cell::Cell;
+use std::ops::Range;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The environment variable read (once) for the default thread count.
+pub const NUM_THREADS_ENV: &str = "WENGERT_NUM_THREADS";
+
+/// Below this many units of work per thread, spawning would not pay.
+const MIN_WORK_PER_THREAD: usize = 1 << 21;
+
+/// The count set by [`set_num_threads`]; 0 means "not set: use the default".
+static REQUESTED: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// True on a thread spawned by this module: its work never splits again.
+    static IN_WORKER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current thread as a worker until dropped (also on a panic), then
+/// restores what it was.
+struct WorkerFlag(bool);
+
+impl WorkerFlag {
+    fn set() -> WorkerFlag {
+        WorkerFlag(IN_WORKER.with(|w| w.replace(true)))
+    }
+}
+
+impl Drop for WorkerFlag {
+    fn drop(&mut self) {
+        IN_WORKER.with(|w| w.set(self.0));
+    }
+}
+
+/// The default thread count: `WENGERT_NUM_THREADS` when it holds a positive
+/// integer, else the available cores; computed once per process.
+fn default_threads() -> usize {
+    static DEFAULT: OnceLock<usize> = OnceLock::new();
+    *DEFAULT.get_or_init(|| {
+        parse_threads(std::env::var(NUM_THREADS_ENV).ok().as_deref())
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |c| c.get()))
+    })
+}
+
+/// The thread count an environment value asks for: a positive integer
+/// (surrounding spaces allowed); `None` for anything else.
+fn parse_threads(value: Option<&str>) -> Option<usize> {
+    value?.trim().parse::<usize>().ok().filter(|&n| n > 0)
+}
+
+/// Sets the largest number of threads one wengert operation may use, for the
+/// whole process; `0` restores the default (`WENGERT_NUM_THREADS`, else the
+/// available cores). `1` makes every operation single-threaded.
+///
+/// Operations already running keep the count they started with. Splitting is
+/// still decided per operation: below about 2²¹ units of work per thread an
+/// operation runs on the calling thread whatever the count.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::{num_threads, set_num_threads};
+/// set_num_threads(1);
+/// assert_eq!(num_threads(), 1);
+/// set_num_threads(0); // back to WENGERT_NUM_THREADS or the core count
+/// assert!(num_threads() >= 1);
+/// ```
+pub fn set_num_threads(n: usize) {
+    REQUESTED.store(n, Ordering::Relaxed);
+}
+
+/// Returns the largest number of threads one wengert operation may use: the
+/// value of [`set_num_threads`], else `WENGERT_NUM_THREADS` (a positive
+/// integer; anything else is ignored), else the available cores.
+///
+/// # Examples
+///
+/// ```
+/// wengert_core::set_num_threads(2);
+/// assert_eq!(wengert_core::num_threads(), 2);
+/// # wengert_core::set_num_threads(0);
+/// ```
+pub fn num_threads() -> usize {
+    match REQUESTED.load(Ordering::Relaxed) {
+        0 => default_threads(),
+        n => n,
+    }
+}
 
 /// Returns how many threads `items` independent jobs of `work` units each
 /// (multiply-adds, elements copied) should use: 1 below about 2²¹ units per
-/// thread, where spawning (tens of microseconds) would not pay, else up to
-/// the available cores (counted once per process).
+/// thread, where spawning (tens of microseconds) would not pay, and 1 on a
+/// thread that is itself a worker of this module; else up to [`num_threads`].
 ///
 /// # Examples
 ///
@@ -15,14 +115,121 @@ use std::sync::OnceLock;
 /// assert!(threads_for(64, 1 << 22) >= 1);
 /// ```
 pub fn threads_for(items: usize, work: usize) -> usize {
-    const MIN_WORK_PER_THREAD: usize = 1 << 21;
-    static CORES: OnceLock<usize> = OnceLock::new();
     let by_work = items.saturating_mul(work) / MIN_WORK_PER_THREAD;
-    if by_work <= 1 || items <= 1 {
+    if by_work <= 1 || items <= 1 || IN_WORKER.with(Cell::get) {
         return 1;
     }
-    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |c| c.get()));
-    cores.min(items).min(by_work)
+    num_threads().min(items).min(by_work)
+}
+
+/// Calls `f(first, run)` on consecutive runs of whole `chunk`-element chunks
+/// of `out`, one run per thread over [`threads_for`]`(chunks, work_per_chunk)`
+/// threads (a single call with all of `out` when that is 1); `first` is the
+/// index of the run's first chunk. Runs are as even as whole chunks allow.
+///
+/// # Panics
+///
+/// When `chunk` is 0 or does not divide `out.len()`, or when `f` panics.
+///
+/// # Examples
+///
+/// ```
+/// let mut v = vec![0usize; 6];
+/// wengert_core::kernels::par::for_each_run(&mut v, 2, 1, |first, run| {
+///     for (j, c) in run.chunks_mut(2).enumerate() {
+///         c.fill(first + j);
+///     }
+/// });
+/// assert_eq!(v, [0, 0, 1, 1, 2, 2]);
+/// ```
+pub fn for_each_run<T: Send>(
+    out: &mut [T],
+    chunk: usize,
+    work_per_chunk: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
+    assert!(
+        chunk > 0 && out.len().is_multiple_of(chunk),
+        "BUG: for_each_run needs whole chunks"
+    );
+    let items = out.len() / chunk;
+    let threads = threads_for(items, work_per_chunk);
+    if threads <= 1 {
+        f(0, out);
+        return;
+    }
+    let per = items.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut runs = out.chunks_mut(per * chunk).enumerate();
+        // The calling thread takes the first run itself: one spawn fewer.
+        let first = runs.next();
+        for (t, run) in runs {
+            let f = &f;
+            scope.spawn(move || {
+                let _worker = WorkerFlag::set();
+                f(t * per, run);
+            });
+        }
+        if let Some((_, run)) = first {
+            let _worker = WorkerFlag::set();
+            f(0, run);
+        }
+    });
+}
+
+/// Splits `0..items` into consecutive ranges, one per thread over
+/// [`threads_for`]`(items, work_per_item)` threads, and returns `f(range)` of
+/// each, in order (one call with `0..items` when that is 1): the map half of a
+/// map-reduce whose reduce the caller does.
+///
+/// # Panics
+///
+/// When `f` panics.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::par::map_ranges;
+/// let sums = map_ranges(10, 1, |r| r.sum::<usize>());
+/// assert_eq!(sums.iter().sum::<usize>(), 45);
+/// ```
+pub fn map_ranges<R: Send>(
+    items: usize,
+    work_per_item: usize,
+    f: impl Fn(Range<usize>) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads_for(items, work_per_item);
+    if threads <= 1 {
+        return vec![f(0..items)];
+    }
+    let per = items.div_ceil(threads);
+    let ranges: Vec<Range<usize>> = (0..items)
+        .step_by(per)
+        .map(|s| s..(s + per).min(items))
+        .collect();
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = ranges[1..]
+            .iter()
+            .map(|r| {
+                let r = r.clone();
+                scope.spawn(move || {
+                    let _worker = WorkerFlag::set();
+                    f(r)
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(ranges.len());
+        {
+            let _worker = WorkerFlag::set();
+            out.push(f(ranges[0].clone()));
+        }
+        out.extend(handles.into_iter().map(|h| match h.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }));
+        out
+    })
 }
 
 /// Calls `f(i, chunk_i)` for each of the `out.len() / chunk` chunks of `out`,
@@ -45,27 +252,9 @@ pub fn for_each_chunk<T: Send>(
     work_per_chunk: usize,
     f: impl Fn(usize, &mut [T]) + Sync,
 ) {
-    assert!(
-        chunk > 0 && out.len().is_multiple_of(chunk),
-        "BUG: for_each_chunk needs whole chunks"
-    );
-    let items = out.len() / chunk;
-    let threads = threads_for(items, work_per_chunk);
-    if threads <= 1 {
-        for (i, c) in out.chunks_mut(chunk).enumerate() {
-            f(i, c);
-        }
-        return;
-    }
-    let per = items.div_ceil(threads);
-    std::thread::scope(|scope| {
-        for (t, run) in out.chunks_mut(per * chunk).enumerate() {
-            let f = &f;
-            scope.spawn(move || {
-                for (j, c) in run.chunks_mut(chunk).enumerate() {
-                    f(t * per + j, c);
-                }
-            });
+    for_each_run(out, chunk, work_per_chunk, |first, run| {
+        for (j, c) in run.chunks_mut(chunk).enumerate() {
+            f(first + j, c);
         }
     });
 }
@@ -82,5 +271,62 @@ mod tests {
             let want: Vec<usize> = (0..items).flat_map(|i| [i; 3]).collect();
             assert_eq!(v, want, "{items} {work}");
         }
+    }
+
+    #[test]
+    fn runs_cover_every_chunk_once_and_start_at_their_first_index() {
+        for (items, work) in [(1, 1), (5, 1 << 21), (64, 1 << 20), (3, 1 << 30)] {
+            let mut v = vec![usize::MAX; items * 2];
+            for_each_run(&mut v, 2, work, |first, run| {
+                for (j, c) in run.chunks_mut(2).enumerate() {
+                    c.fill(first + j);
+                }
+            });
+            let want: Vec<usize> = (0..items).flat_map(|i| [i; 2]).collect();
+            assert_eq!(v, want, "{items} {work}");
+        }
+    }
+
+    #[test]
+    fn ranges_cover_every_item_once_in_order() {
+        for (items, work) in [(0, 1), (1, 1 << 30), (7, 1), (9, 1 << 21), (64, 1 << 20)] {
+            let ranges = map_ranges(items, work, |r| r);
+            let flat: Vec<usize> = ranges.into_iter().flatten().collect();
+            assert_eq!(flat, (0..items).collect::<Vec<_>>(), "{items} {work}");
+        }
+    }
+
+    #[test]
+    fn work_on_a_worker_never_splits_again() {
+        // Enough work for two threads whatever the count (at least 1 is
+        // always allowed), so the outer call may split; the inner one never.
+        let mut v = vec![0usize; 4];
+        for_each_chunk(&mut v, 1, 1 << 30, |_, c| {
+            c[0] = threads_for(1 << 10, 1 << 30);
+        });
+        assert_eq!(v, [1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn the_environment_value_must_be_a_positive_integer() {
+        assert_eq!(parse_threads(Some("2")), Some(2));
+        assert_eq!(parse_threads(Some(" 8\n")), Some(8));
+        for bad in [
+            None,
+            Some(""),
+            Some("0"),
+            Some("-1"),
+            Some("two"),
+            Some("1.5"),
+        ] {
+            assert_eq!(parse_threads(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn small_work_stays_on_one_thread() {
+        assert_eq!(threads_for(1000, 100), 1);
+        assert_eq!(threads_for(1, usize::MAX), 1);
+        assert_eq!(threads_for(0, 1 << 30), 1);
     }
 }

@@ -38,28 +38,30 @@ pub fn max_pool_argmax<T: Float>(g: &Geom2d, image: &[T]) -> Vec<usize> {
             .checked_sub(g.padding[a])
             .filter(|&v| v < len)
     };
+    // The input row (column) of every tap, computed once rather than per
+    // window and channel: `None` on the padding.
+    let [kh, kw] = g.kernel;
+    let rows: Vec<Option<usize>> = (0..oh * kh).map(|t| tap(t / kh, t % kh, 0, h)).collect();
+    let cols: Vec<Option<usize>> = (0..ow * kw).map(|t| tap(t / kw, t % kw, 1, w)).collect();
     let mut out = Vec::with_capacity(g.channels * oh * ow);
     for c in 0..g.channels {
         let base = c * h * w;
+        let plane = &image[base..base + h * w];
         for oy in 0..oh {
             for ox in 0..ow {
-                let mut best: Option<usize> = None;
-                for i in 0..g.kernel[0] {
-                    let Some(iy) = tap(oy, i, 0, h) else { continue };
-                    for j in 0..g.kernel[1] {
-                        let Some(ix) = tap(ox, j, 1, w) else { continue };
-                        let k = base + iy * w + ix;
-                        let v = image[k];
+                let mut best: Option<(usize, T)> = None;
+                for iy in rows[oy * kh..(oy + 1) * kh].iter().flatten() {
+                    for ix in cols[ox * kw..(ox + 1) * kw].iter().flatten() {
+                        let k = iy * w + ix;
+                        let v = plane[k];
                         best = match best {
-                            None => Some(k),
-                            Some(b) if !image[b].is_nan() && (v.is_nan() || v > image[b]) => {
-                                Some(k)
-                            }
-                            keep => keep,
+                            Some((_, b)) if b.is_nan() || !(v.is_nan() || v > b) => best,
+                            _ => Some((k, v)),
                         };
                     }
                 }
-                out.push(best.expect("BUG: a pooling window lies on the padding only"));
+                let (k, _) = best.expect("BUG: a pooling window lies on the padding only");
+                out.push(base + k);
             }
         }
     }

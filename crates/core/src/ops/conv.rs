@@ -610,6 +610,35 @@ pub(crate) mod tests {
         close(g.get(&wl).unwrap(), &gw, "grad_weight");
     }
 
+    #[test]
+    fn plain_backward_kernels_equal_the_recorded_backward() {
+        // A plain backward runs the slice kernels; `create_graph` runs the
+        // tensor-op rules. Both must give the same gradients.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        for _ in 0..100 {
+            let (xs, ws, p) = random_config(&mut rng);
+            let x = Tensor::<f64>::randn(xs, 0.0, 1.0, &mut rng)
+                .unwrap()
+                .requires_grad();
+            let w = Tensor::<f64>::randn(ws, 0.0, 1.0, &mut rng)
+                .unwrap()
+                .requires_grad();
+            let y = x.conv2d(&w, None, p);
+            let seed = Tensor::<f64>::randn(y.shape().clone(), 0.0, 1.0, &mut rng).unwrap();
+            let recorded = crate::BackwardOptions {
+                create_graph: true,
+                ..Default::default()
+            };
+            let a = y.backward_with(Some(&seed), recorded).unwrap();
+            let b = y
+                .backward_with(Some(&seed), crate::BackwardOptions::default())
+                .unwrap();
+            let what = format!("{xs:?} {ws:?} {p:?}");
+            close(b.get(&x).unwrap(), a.get(&x).unwrap(), &what);
+            close(b.get(&w).unwrap(), a.get(&w).unwrap(), &what);
+        }
+    }
+
     /// The lecture notes' 4×4 input ("O que é uma convolução").
     fn notes_input() -> Tensor<f64> {
         Tensor::from_vec(

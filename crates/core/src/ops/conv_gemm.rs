@@ -12,17 +12,25 @@
 //! Why an op rather than the plain composite `im2col → matmul`: recorded, the
 //! composite's `matmul` would save every tile's columns (`kh·kw` times the
 //! input) until backward. This op saves only `x` and `weight` and rebuilds
-//! each tile's columns in backward, so the column buffer stays below
-//! [`COLS_BUDGET`] elements in both passes. The backward rules are `im2col`,
-//! `matmul`, `col2im`, `narrow` and `concat`, so they are differentiable again.
+//! each tile's columns in backward.
+//!
+//! The forward pass, and the backward pass when no graph of it is recorded
+//! (a plain `backward`), run the slice kernels of [`crate::kernels::conv`]:
+//! tiles of at most [`crate::kernels::conv::TILE_BUDGET`] column entries,
+//! written straight into the output, threads over the batch. Under
+//! `create_graph` the same gradients are written with tensor ops (`im2col`,
+//! `matmul`, `col2im`, `narrow` and `concat`, in tiles of at most
+//! [`COLS_BUDGET`] column entries), so that they are differentiable again;
+//! tests check that both paths agree.
 
 use smallvec::smallvec;
 
 use crate::error::Result;
+use crate::kernels::conv::{self as kernel, ConvDims};
 use crate::ops::conv::COLS_BUDGET;
 use crate::ops::im2col::Im2colParams;
 use crate::tape::{Backward, Grads};
-use crate::{Float, Tensor, no_grad};
+use crate::{Float, Shape, Tensor, is_grad_enabled};
 
 /// A validated convolution geometry, in the 2-D form.
 #[derive(Clone, Copy, Debug)]
@@ -43,6 +51,16 @@ impl ConvGeom {
 
     fn l(&self) -> usize {
         self.out[0] * self.out[1]
+    }
+
+    /// The kernel's view of this geometry over a batch of `n` images.
+    fn dims(&self, n: usize) -> ConvDims {
+        ConvDims {
+            batch: n,
+            image: self.window.geom(self.c_in, self.size),
+            groups: self.groups,
+            c_out: self.c_out,
+        }
     }
 
     /// `(start, len)` of each batch tile: as many images as fit the budget.
@@ -82,20 +100,14 @@ impl ConvGeom {
 /// Returns the cross-correlation of `x` (`[n, c_in, h, w]`) and `w` (`[c_out,
 /// c_in/g, kh, kw]`), recorded as one op. The caller has validated `geo`.
 pub(crate) fn conv_gemm<T: Float>(x: &Tensor<T>, w: &Tensor<T>, geo: ConvGeom) -> Tensor<T> {
-    let y = no_grad(|| forward(x, w, &geo));
-    Tensor::from_op(y, &[x, w], || ConvGemmBackward {
+    let n = x.dims()[0];
+    let shape = Shape::from([n, geo.c_out, geo.out[0], geo.out[1]]);
+    let mut y = vec![T::ZERO; shape.numel()];
+    kernel::forward(&geo.dims(n), x.as_slice(), w.as_slice(), &mut y);
+    Tensor::from_op(Tensor::from_parts(y, shape), &[x, w], || ConvGemmBackward {
         x: x.clone(),
         w: w.clone(),
         geo,
-    })
-}
-
-fn forward<T: Float>(x: &Tensor<T>, w: &Tensor<T>, geo: &ConvGeom) -> Tensor<T> {
-    let wg = geo.wg(w);
-    let [oh, ow] = geo.out;
-    geo.per_tile(x, |xt| {
-        let t = xt.dims()[0];
-        wg.matmul(&geo.cols(xt)).reshape([t, geo.c_out, oh, ow])
     })
 }
 
@@ -112,6 +124,27 @@ impl<T: Float> Backward<T> for ConvGemmBackward<T> {
         "conv2d"
     }
     fn backward(&self, grad_out: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        if is_grad_enabled() {
+            return Ok(self.recorded_backward(grad_out, needs));
+        }
+        let d = self.geo.dims(self.x.dims()[0]);
+        let grad_x = needs[0].then(|| {
+            let mut gx = vec![T::ZERO; self.x.numel()];
+            kernel::grad_input(&d, grad_out.as_slice(), self.w.as_slice(), &mut gx);
+            Tensor::from_parts(gx, self.x.shape().clone())
+        });
+        let grad_w = needs[1].then(|| {
+            let mut gw = vec![T::ZERO; self.w.numel()];
+            kernel::grad_weight(&d, self.x.as_slice(), grad_out.as_slice(), &mut gw);
+            Tensor::from_parts(gw, self.w.shape().clone())
+        });
+        Ok(smallvec![grad_x, grad_w])
+    }
+}
+
+impl<T: Float> ConvGemmBackward<T> {
+    /// The gradients as recorded tensor ops, for `create_graph`.
+    fn recorded_backward(&self, grad_out: &Tensor<T>, needs: &[bool]) -> Grads<T> {
         let geo = &self.geo;
         let (g, l) = (geo.groups, geo.l());
         let per_group = geo.c_out / g;
@@ -147,6 +180,6 @@ impl<T: Float> Backward<T> for ConvGemmBackward<T> {
             acc.expect("BUG: at least one tile")
                 .reshape(self.w.shape().clone())
         });
-        Ok(smallvec![grad_x, grad_w])
+        smallvec![grad_x, grad_w]
     }
 }

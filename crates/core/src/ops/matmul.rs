@@ -17,7 +17,7 @@ use smallvec::smallvec;
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::{broadcast_strides, for_each_offset2};
 use crate::kernels::gemm::MatRef;
-use crate::kernels::par::threads_for;
+use crate::kernels::par::for_each_run;
 use crate::tape::{Backward, Grads};
 use crate::{Float, Shape, Tensor};
 
@@ -244,26 +244,14 @@ impl Plan {
             };
             T::gemm_raw(m, k, n, lhs, rhs, out);
         };
-        let threads = threads_for(offsets.len(), m * k * n);
-        if threads <= 1 {
-            for (&o, out) in offsets.iter().zip(c.chunks_mut(m * n)) {
+        // Independent products of a batch: large batches split over the
+        // cores, each thread writing its own run of output matrices; a single
+        // large product splits its rows inside `gemm_raw` instead.
+        for_each_run(&mut c, m * n, m * k * n, |first, outs| {
+            for (&o, out) in offsets[first..].iter().zip(outs.chunks_mut(m * n)) {
                 gemm(o, out);
             }
-        } else {
-            // Independent products of a batch: split the batch evenly over
-            // the cores (each thread writes its own run of output matrices).
-            let per = offsets.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                for (offs, outs) in offsets.chunks(per).zip(c.chunks_mut(per * m * n)) {
-                    let gemm = &gemm;
-                    scope.spawn(move || {
-                        for (&o, out) in offs.iter().zip(outs.chunks_mut(m * n)) {
-                            gemm(o, out);
-                        }
-                    });
-                }
-            });
-        }
+        });
         Tensor::from_parts(c, self.out.clone())
     }
 }

@@ -1,0 +1,459 @@
+//! Convolution on slices: the im2col + GEMM loops of `conv2d` and of its two
+//! gradients, with no tape and no intermediate tensors.
+//!
+//! Images are processed in *tiles* of `t` images whose columns sit side by
+//! side in one wide matrix `cols: [K·g, t·L]` (`K = c_in/g·kh·kw` rows per
+//! group, `L = oh·ow` columns per image), so that a batch of small images is
+//! one GEMM per group instead of one tiny GEMM per image. Per group `g`, with
+//! `W_g: [c_out/g, K]`:
+//!
+//! - forward: `Y_g = W_g · cols_g`;
+//! - input gradient: `cols_g = W_gᵀ · G_g`, then `col2im` per image;
+//! - weight gradient: `grad_W_g = Σ_tiles G_g · cols_gᵀ`;
+//!
+//! where `Y` and `G` (the output gradient) are `[c_out, t·L]` views of `t`
+//! images of `[c_out, L]`: the image itself when `t = 1`, else a copy. A tile
+//! holds at most [`TILE_BUDGET`] column entries (one image when a single
+//! image exceeds it), and the batch is split over threads first
+//! ([`crate::kernels::par`]), each thread reusing its own buffers.
+
+use std::ops::Range;
+
+use crate::Float;
+use crate::kernels::gemm::MatRef;
+use crate::kernels::im2col::{Geom2d, col2im_strided, im2col_strided};
+use crate::kernels::par::{for_each_run, map_ranges};
+
+/// The most column-matrix entries one tile builds (1 MiB of `f32`), so that
+/// a tile's columns stay near the cache while many small images still share
+/// one GEMM. (2²⁰ entries cost LeNet-5 a 4 MiB zero-filled buffer per pass.)
+pub const TILE_BUDGET: usize = 1 << 18;
+
+/// The sizes of a batched, grouped 2-D convolution.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::conv::ConvDims;
+/// use wengert_core::kernels::im2col::Geom2d;
+/// let image = Geom2d { channels: 4, size: [5, 5], kernel: [3, 3], stride: [1, 1],
+///                      padding: [1, 1], dilation: [1, 1] };
+/// let d = ConvDims { batch: 2, image, groups: 2, c_out: 6 };
+/// assert_eq!((d.k(), d.l()), (18, 25));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvDims {
+    /// Images in the batch.
+    pub batch: usize,
+    /// The window over one input image; `channels` is `c_in`.
+    pub image: Geom2d,
+    /// Channel groups; divides `c_in` and `c_out`.
+    pub groups: usize,
+    /// Output channels.
+    pub c_out: usize,
+}
+
+impl ConvDims {
+    /// Returns `K = c_in/g·kh·kw`, the column rows (and weight columns) of one
+    /// group.
+    ///
+    /// # Examples
+    ///
+    /// See [`ConvDims`].
+    pub fn k(&self) -> usize {
+        self.image.rows() / self.groups
+    }
+
+    /// Returns `L = oh·ow`, the output pixels of one image.
+    ///
+    /// # Panics
+    ///
+    /// When the window does not fit the image.
+    ///
+    /// # Examples
+    ///
+    /// See [`ConvDims`].
+    pub fn l(&self) -> usize {
+        let [oh, ow] = self.image.out().expect("BUG: conv geometry was validated");
+        oh * ow
+    }
+
+    fn image_len(&self) -> usize {
+        self.image.channels * self.image.size[0] * self.image.size[1]
+    }
+
+    /// Multiply-adds per image of each of the three products.
+    fn work(&self) -> usize {
+        self.c_out * self.k() * self.l()
+    }
+
+    /// The images per tile for a run of `images`.
+    fn tile(&self, images: usize) -> usize {
+        (TILE_BUDGET / (self.image.rows() * self.l()).max(1)).clamp(1, images.max(1))
+    }
+
+    fn check(&self, x: usize, w: usize, y: usize) {
+        assert!(
+            self.groups > 0
+                && self.image.channels.is_multiple_of(self.groups)
+                && self.c_out.is_multiple_of(self.groups),
+            "BUG: conv groups"
+        );
+        assert_eq!(x, self.batch * self.image_len(), "BUG: conv input length");
+        assert_eq!(w, self.c_out * self.k(), "BUG: conv weight length");
+        assert_eq!(
+            y,
+            self.batch * self.c_out * self.l(),
+            "BUG: conv output length"
+        );
+    }
+}
+
+/// One thread's buffers: the wide column matrix of a tile and, for tiles of
+/// more than one image, the `[c_out, t·L]` copy of its outputs or gradients.
+struct Scratch<T> {
+    cols: Vec<T>,
+    wide: Vec<T>,
+}
+
+impl<T: Float> Scratch<T> {
+    fn new(d: &ConvDims, tile: usize) -> Scratch<T> {
+        let wide = if tile > 1 { d.c_out * tile * d.l() } else { 0 };
+        Scratch {
+            cols: vec![T::ZERO; d.image.rows() * tile * d.l()],
+            wide: vec![T::ZERO; wide],
+        }
+    }
+
+    /// Writes the columns of images `images` of `x` side by side; returns the
+    /// row stride `t·L`.
+    fn im2col(&mut self, d: &ConvDims, x: &[T], images: Range<usize>) -> usize {
+        let (l, len) = (d.l(), d.image_len());
+        let ld = images.len() * l;
+        for (j, b) in images.enumerate() {
+            im2col_strided(
+                &d.image,
+                &x[b * len..(b + 1) * len],
+                &mut self.cols[j * l..],
+                ld,
+            );
+        }
+        ld
+    }
+}
+
+/// Copies `t` images of `[c_out, L]` (`images`) into `wide: [c_out, t·L]`.
+fn gather<T: Float>(images: &[T], wide: &mut [T], c_out: usize, l: usize) {
+    let t = images.len() / (c_out * l);
+    for (j, image) in images.chunks(c_out * l).enumerate() {
+        for (o, row) in image.chunks(l).enumerate() {
+            wide[o * t * l + j * l..][..l].copy_from_slice(row);
+        }
+    }
+}
+
+/// The inverse of [`gather`]: `wide: [c_out, t·L]` back into `t` images.
+fn scatter<T: Float>(wide: &[T], images: &mut [T], c_out: usize, l: usize) {
+    let t = images.len() / (c_out * l);
+    for (j, image) in images.chunks_mut(c_out * l).enumerate() {
+        for (o, row) in image.chunks_mut(l).enumerate() {
+            row.copy_from_slice(&wide[o * t * l + j * l..][..l]);
+        }
+    }
+}
+
+/// A row-major view at `offset` with row stride `ld`, or its transpose.
+fn view<T>(data: &[T], offset: usize, ld: usize, transposed: bool) -> MatRef<'_, T> {
+    let (row_stride, col_stride) = if transposed { (1, ld) } else { (ld, 1) };
+    MatRef {
+        data,
+        offset,
+        row_stride,
+        col_stride,
+    }
+}
+
+/// Writes `y = conv(x, w)`: `x: [batch, c_in, h, w]`, `w: [c_out, c_in/g,
+/// kh, kw]`, `y: [batch, c_out, oh, ow]`, all row-major; every element of `y`
+/// is written.
+///
+/// # Panics
+///
+/// When a slice length does not match `d`, or the window does not fit.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::conv::{ConvDims, forward};
+/// use wengert_core::kernels::im2col::Geom2d;
+/// let image = Geom2d { channels: 1, size: [1, 3], kernel: [1, 2], stride: [1, 1],
+///                      padding: [0, 0], dilation: [1, 1] };
+/// let d = ConvDims { batch: 2, image, groups: 1, c_out: 1 };
+/// let mut y = [f32::NAN; 4];
+/// forward(&d, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[1.0, -1.0], &mut y);
+/// assert_eq!(y, [-1.0; 4]);
+/// ```
+pub fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
+    d.check(x.len(), w.len(), y.len());
+    let (l, k, per_group) = (d.l(), d.k(), d.c_out / d.groups);
+    if y.is_empty() {
+        return;
+    }
+    for_each_run(y, d.c_out * l, d.work(), |first, ys| {
+        let images = ys.len() / (d.c_out * l);
+        let tile = d.tile(images);
+        let mut s = Scratch::new(d, tile);
+        for start in (0..images).step_by(tile) {
+            let t = tile.min(images - start);
+            let ld = s.im2col(d, x, first + start..first + start + t);
+            let out = &mut ys[start * d.c_out * l..(start + t) * d.c_out * l];
+            let dst = if t == 1 {
+                out
+            } else {
+                &mut s.wide[..d.c_out * ld]
+            };
+            for (g, y_g) in dst.chunks_mut(per_group * ld).enumerate() {
+                let w_g = view(w, g * per_group * k, k, false);
+                let cols_g = view(&s.cols, g * k * ld, ld, false);
+                T::gemm_raw(per_group, k, ld, w_g, cols_g, y_g);
+            }
+            if t > 1 {
+                let out = &mut ys[start * d.c_out * l..(start + t) * d.c_out * l];
+                scatter(&s.wide[..d.c_out * ld], out, d.c_out, l);
+            }
+        }
+    });
+}
+
+/// Writes the input gradient `grad_x = col2im(wᵀ · grad_out)` of
+/// [`forward`]: `grad_out` is shaped as `y`, `grad_x` as `x`; every element of
+/// `grad_x` is written.
+///
+/// # Panics
+///
+/// As [`forward`].
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::conv::{ConvDims, grad_input};
+/// use wengert_core::kernels::im2col::Geom2d;
+/// let image = Geom2d { channels: 1, size: [1, 3], kernel: [1, 2], stride: [1, 1],
+///                      padding: [0, 0], dilation: [1, 1] };
+/// let d = ConvDims { batch: 1, image, groups: 1, c_out: 1 };
+/// let mut gx = [f32::NAN; 3];
+/// grad_input(&d, &[1.0, 10.0], &[2.0, 3.0], &mut gx);
+/// assert_eq!(gx, [2.0, 3.0 + 20.0, 30.0]);
+/// ```
+pub fn grad_input<T: Float>(d: &ConvDims, grad_out: &[T], w: &[T], grad_x: &mut [T]) {
+    d.check(grad_x.len(), w.len(), grad_out.len());
+    let (l, k, per_group, len) = (d.l(), d.k(), d.c_out / d.groups, d.image_len());
+    if grad_out.is_empty() || grad_x.is_empty() {
+        // No output channels: the input does not reach the output.
+        grad_x.fill(T::ZERO);
+        return;
+    }
+    for_each_run(grad_x, len, d.work(), |first, xs| {
+        let images = xs.len() / len;
+        let tile = d.tile(images);
+        let mut s = Scratch::new(d, tile);
+        for start in (0..images).step_by(tile) {
+            let t = tile.min(images - start);
+            let ld = t * l;
+            let b = first + start;
+            let go = &grad_out[b * d.c_out * l..(b + t) * d.c_out * l];
+            let g_wide = if t == 1 {
+                go
+            } else {
+                gather(go, &mut s.wide[..d.c_out * ld], d.c_out, l);
+                &s.wide[..d.c_out * ld]
+            };
+            let cols = &mut s.cols[..d.image.rows() * ld];
+            for (g, cols_g) in cols.chunks_mut(k * ld).enumerate() {
+                let w_gt = view(w, g * per_group * k, k, true);
+                let go_g = view(g_wide, g * per_group * ld, ld, false);
+                T::gemm_raw(k, per_group, ld, w_gt, go_g, cols_g);
+            }
+            for j in 0..t {
+                let dst = &mut xs[(start + j) * len..(start + j + 1) * len];
+                col2im_strided(&d.image, &cols[j * l..], ld, dst);
+            }
+        }
+    });
+}
+
+/// Writes the weight gradient `grad_w = Σ_b grad_out_b · cols_bᵀ` of
+/// [`forward`]: `x` and `grad_out` as in [`forward`] and [`grad_input`],
+/// `grad_w` shaped as `w`; every element of `grad_w` is written.
+///
+/// # Panics
+///
+/// As [`forward`].
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::conv::{ConvDims, grad_weight};
+/// use wengert_core::kernels::im2col::Geom2d;
+/// let image = Geom2d { channels: 1, size: [1, 3], kernel: [1, 2], stride: [1, 1],
+///                      padding: [0, 0], dilation: [1, 1] };
+/// let d = ConvDims { batch: 1, image, groups: 1, c_out: 1 };
+/// let mut gw = [f32::NAN; 2];
+/// grad_weight(&d, &[1.0, 2.0, 3.0], &[1.0, 10.0], &mut gw);
+/// assert_eq!(gw, [1.0 + 20.0, 2.0 + 30.0]);
+/// ```
+pub fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut [T]) {
+    d.check(x.len(), grad_w.len(), grad_out.len());
+    let (l, k, per_group) = (d.l(), d.k(), d.c_out / d.groups);
+    grad_w.fill(T::ZERO);
+    if grad_w.is_empty() || l == 0 {
+        return;
+    }
+    let parts = map_ranges(d.batch, d.work(), |range| {
+        let tile = d.tile(range.len());
+        let mut s = Scratch::new(d, tile);
+        let mut acc = vec![T::ZERO; grad_w.len()];
+        let mut part = vec![T::ZERO; grad_w.len()];
+        for start in range.clone().step_by(tile) {
+            let t = tile.min(range.end - start);
+            let ld = s.im2col(d, x, start..start + t);
+            let go = &grad_out[start * d.c_out * l..(start + t) * d.c_out * l];
+            let g_wide = if t == 1 {
+                go
+            } else {
+                gather(go, &mut s.wide[..d.c_out * ld], d.c_out, l);
+                &s.wide[..d.c_out * ld]
+            };
+            for (g, part_g) in part.chunks_mut(per_group * k).enumerate() {
+                let go_g = view(g_wide, g * per_group * ld, ld, false);
+                let cols_gt = view(&s.cols, g * k * ld, ld, true);
+                T::gemm_raw(per_group, ld, k, go_g, cols_gt, part_g);
+            }
+            acc.iter_mut().zip(&part).for_each(|(a, &p)| *a += p);
+        }
+        acc
+    });
+    for part in parts {
+        grad_w.iter_mut().zip(&part).for_each(|(a, &p)| *a += p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::conv::tests::naive_conv2d;
+    use crate::{Conv2dParams, Tensor};
+
+    /// The direct loops of the op's tests, on this geometry.
+    fn naive(d: &ConvDims, x: &[f64], w: &[f64]) -> Vec<f64> {
+        let g = &d.image;
+        let x = Tensor::from_vec(x.to_vec(), [d.batch, g.channels, g.size[0], g.size[1]]);
+        let w = Tensor::from_vec(
+            w.to_vec(),
+            [d.c_out, g.channels / d.groups, g.kernel[0], g.kernel[1]],
+        );
+        let p = Conv2dParams {
+            stride: g.stride,
+            padding: g.padding,
+            dilation: g.dilation,
+            groups: d.groups,
+        };
+        naive_conv2d(&x.unwrap(), &w.unwrap(), None, p).to_vec()
+    }
+
+    fn values(n: usize, seed: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| (((i + seed) * 7919 % 1013) as f64 - 506.0) / 253.0)
+            .collect()
+    }
+
+    fn dot(a: &[f64], b: &[f64]) -> f64 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    /// Forward against the naive loops; both gradients through the adjoint
+    /// identities <conv(x, w), g> = <x, grad_input(g, w)> = <w, grad_weight(x, g)>;
+    /// outputs start as NaN, so every element must be written.
+    fn check(d: ConvDims) {
+        let xl = d.batch * d.image_len();
+        let wl = d.c_out * d.k();
+        let yl = d.batch * d.c_out * d.l();
+        let (x, w, g) = (values(xl, 1), values(wl, 2), values(yl, 3));
+        let mut y = vec![f64::NAN; yl];
+        forward(&d, &x, &w, &mut y);
+        let want = naive(&d, &x, &w);
+        for (i, (a, b)) in y.iter().zip(&want).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
+                "{d:?} y[{i}]: {a} vs {b}"
+            );
+        }
+        let mut gx = vec![f64::NAN; xl];
+        grad_input(&d, &g, &w, &mut gx);
+        let mut gw = vec![f64::NAN; wl];
+        grad_weight(&d, &x, &g, &mut gw);
+        let lhs = dot(&y, &g);
+        let scale = 1e-9 * (1.0 + lhs.abs());
+        assert!((lhs - dot(&x, &gx)).abs() <= scale, "{d:?} grad_input");
+        assert!((lhs - dot(&w, &gw)).abs() <= scale, "{d:?} grad_weight");
+        // The f32 path agrees with the f64 one.
+        let f = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
+        let mut y32 = vec![f32::NAN; yl];
+        forward(&d, &f(&x), &f(&w), &mut y32);
+        for (a, b) in y32.iter().zip(&want) {
+            assert!((*a as f64 - b).abs() <= 1e-4 * (1.0 + b.abs()), "{d:?} f32");
+        }
+    }
+
+    fn dims(
+        batch: usize,
+        c: [usize; 3],
+        size: [usize; 2],
+        k: [usize; 2],
+        spd: [usize; 3],
+    ) -> ConvDims {
+        let [c_in, c_out, groups] = c;
+        let [stride, padding, dilation] = spd;
+        ConvDims {
+            batch,
+            image: Geom2d {
+                channels: c_in,
+                size,
+                kernel: k,
+                stride: [stride, stride.max(1) % 3 + 1],
+                padding: [padding, padding / 2],
+                dilation: [dilation, 1],
+            },
+            groups,
+            c_out,
+        }
+    }
+
+    #[test]
+    fn conv_kernels_match_naive_loops_at_awkward_sizes() {
+        for batch in [0, 1, 3] {
+            for c in [[1, 1, 1], [3, 2, 1], [4, 6, 2], [3, 3, 3], [2, 0, 1]] {
+                for size in [[1, 1], [4, 5], [7, 3]] {
+                    for k in [[1, 1], [2, 3], [3, 3]] {
+                        for spd in [[1, 0, 1], [2, 1, 1], [1, 2, 2], [3, 1, 1]] {
+                            let d = dims(batch, c, size, k, spd);
+                            if d.image.out().is_some() {
+                                check(d);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn conv_kernels_match_naive_loops_for_one_image_per_tile_and_threads() {
+        // 576 rows × 43·43 columns per image exceed the tile budget: one
+        // image per tile, written straight into the output; the two images
+        // carry enough work to split over two threads.
+        check(dims(2, [64, 2, 1], [43, 43], [3, 3], [1, 1, 1]));
+        // Many small images per tile, split over threads.
+        check(dims(40, [3, 8, 1], [12, 12], [5, 5], [1, 2, 1]));
+    }
+}

@@ -12,8 +12,11 @@
 //!    scale. The paths go to one SVG, the losses to another, and a sweep over
 //!    learning rates compares each optimizer at its best.
 //! 2. **The digits**: the same MLP (64-64-10, ReLU), from the same initial
-//!    weights and with the same batch order, trained with each optimizer on the
-//!    embedded UCI digits; the training loss per epoch is plotted.
+//!    weights and with the same batch order, trained on the embedded UCI
+//!    digits with each optimizer at five learning rates; the training loss per
+//!    epoch of each optimizer's best run is plotted. After one epoch momentum,
+//!    RMSProp and Adam are well below every SGD run; after twenty the four
+//!    are close.
 //! 3. **The EMA example** of the notes, computed by a plain exponential moving
 //!    average and by `Adam`'s first moment (`Adam::inspect`), raw and
 //!    bias-corrected.

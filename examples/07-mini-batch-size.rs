@@ -33,8 +33,9 @@
 //!   or drop the short batch knowingly (`Batches::drop_last`); here the short
 //!   batch is kept.
 //! - A10 recommends batch gradient descent for small training sets; on these
-//!   1437 images it is the slowest of the three, per epoch and per second
-//!   (see the table): one exact step per epoch does not beat 45 noisy ones.
+//!   1437 images it is the slowest of the three, per epoch (the table) and
+//!   per second (the time plot): one exact step per epoch does not beat 45
+//!   noisy ones.
 //! - "Exact gradient" (A10, Aula 9) means the exact gradient of the training
 //!   loss; a mini-batch gradient is an unbiased estimate of it whose variance
 //!   shrinks as `1/b`, as measured here, so "more stable" has a number.

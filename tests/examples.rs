@@ -142,3 +142,173 @@ fn example_flags_parse_and_reject_unknown_ones() {
     assert!(Args::parse_from(["--frobnicate".to_string()], false).is_err());
     assert!(Args::parse_from(["--epochs".to_string()], false).is_err());
 }
+
+#[allow(dead_code)]
+#[path = "../examples/06-optimizers.rs"]
+mod ex06;
+#[allow(dead_code)]
+#[path = "../examples/07-mini-batch-size.rs"]
+mod ex07;
+
+#[test]
+fn on_the_ravine_momentum_and_adam_beat_sgd_and_sgd_diverges_above_two_over_the_curvature() {
+    use ex06::{GAMMA, Opt, SWEEP_LRS};
+    let r = ex06::run(&ex06::common::Args::for_tests(), false).unwrap();
+    let sgd = r.path(Opt::Sgd { lr: GAMMA }).last_loss();
+    let sgd_best_stable = r.path(Opt::Sgd { lr: 0.19 }).last_loss();
+    let momentum = r.path(Opt::Momentum { lr: GAMMA, mu: 0.9 }).last_loss();
+    let adam = r.path(Opt::Adam { lr: 0.3 }).last_loss();
+    // Same γ and steps: momentum far below SGD, and below SGD at 0.19 < 2/10.
+    assert!(
+        momentum < 1e-2 * sgd.min(sgd_best_stable),
+        "{momentum} vs {sgd}, {sgd_best_stable}"
+    );
+    assert!(adam < 1e-2 * sgd_best_stable, "{adam} vs {sgd_best_stable}");
+    // Each at its best rate of the sweep, too.
+    let best_sgd = r.best(Opt::Sgd { lr: 0.0 });
+    assert!(r.best(Opt::Momentum { lr: 0.0, mu: 0.9 }) < 1e-2 * best_sgd);
+    assert!(r.best(Opt::Adam { lr: 0.0 }) < 1e-2 * best_sgd);
+    // SGD is stable exactly below 2 / (largest curvature) = 0.2.
+    let (_, sgd_sweep) = &r.sweep[0];
+    for (lr, f) in SWEEP_LRS.iter().zip(sgd_sweep) {
+        assert_eq!(f.is_finite(), *lr < 0.2, "γ = {lr}: {f}");
+    }
+    // γ = 0.21: y flips sign and grows at every step; γ = 0.19: flips and shrinks.
+    for (lr, grows) in [(0.21, true), (0.19, false)] {
+        let ys: Vec<f64> = r.path(Opt::Sgd { lr }).points[..20]
+            .iter()
+            .map(|p| p[1])
+            .collect();
+        for w in ys.windows(2) {
+            assert!(w[0] * w[1] < 0.0, "γ = {lr}: {ys:?}");
+            assert_eq!(w[1].abs() > w[0].abs(), grows, "γ = {lr}: {ys:?}");
+        }
+    }
+    // Aula 21's momentum without decay (μ = 1) never settles.
+    let undamped = &r.path(Opt::Momentum { lr: GAMMA, mu: 1.0 }).losses;
+    let late_max = undamped[50..].iter().copied().fold(0.0, f64::max);
+    assert!(late_max > 0.5 * undamped[0], "{late_max}");
+    // The notes' v = βv + (1-β)g with α = γ/(1-β) is PyTorch's b = μb + g with γ.
+    assert!(
+        r.notes_momentum_max_diff < 1e-12,
+        "{}",
+        r.notes_momentum_max_diff
+    );
+    // RMSProp's uncorrected first step is γ/√(1 - 0.99) = 10γ; Adam's is γ.
+    let rms = r.path(Opt::RmsProp { lr: GAMMA }).first_move();
+    assert!((rms - 10.0 * GAMMA).abs() < 1e-6, "{rms}");
+    assert!((r.path(Opt::Adam { lr: 0.3 }).first_move() - 0.3).abs() < 1e-6);
+}
+
+#[test]
+fn on_digits_every_optimizer_lowers_the_loss_and_momentum_and_adam_lead_after_one_epoch() {
+    use ex06::{KINDS, Opt};
+    let r = ex06::run(&ex06::common::Args::for_tests(), false).unwrap();
+    for kind in KINDS {
+        let c = r.best_digits(kind);
+        let (first, last) = (c.losses[0], *c.losses.last().unwrap());
+        assert!(last < 0.5 * first, "{}: {first} -> {last}", c.opt.label());
+    }
+    let after_one_epoch = |kind: Opt| {
+        r.digits
+            .iter()
+            .filter(|c| ex06::same_kind(c.opt, kind))
+            .map(|c| c.losses[1])
+            .fold(f64::INFINITY, f64::min)
+    };
+    // After one epoch, momentum and Adam at their best rates are below every
+    // SGD run (seeds 0-7: ratios 0.31-0.73 and 0.24-0.56; SGD's best, at
+    // γ = 1 just under divergence, is the erratic one).
+    let sgd = after_one_epoch(Opt::Sgd { lr: 0.0 });
+    for kind in [Opt::Momentum { lr: 0.0, mu: 0.9 }, Opt::Adam { lr: 0.0 }] {
+        let l = after_one_epoch(kind);
+        assert!(l < 0.85 * sgd, "{}: {l} vs SGD {sgd}", kind.name());
+    }
+}
+
+#[test]
+fn ema_and_adams_first_moment_equal_the_hand_computed_values_not_the_slides() {
+    let r = ex06::run(&ex06::common::Args::for_tests(), false).unwrap();
+    // β = 0.9, θ = 16, 24, 28, by hand: v = 1.6, 0.9·1.6 + 2.4, 0.9·3.84 + 2.8.
+    let v09 = [1.6, 3.84, 6.256];
+    let bc09 = [0.1, 0.19, 0.271];
+    // β = 0.98, θ = 16, 24: v₂ = 0.98·0.32 + 0.02·24 (the slide's 0.51136 uses 0.00196).
+    let v098 = [0.32, 0.7936];
+    let bc098 = [0.02, 0.0396];
+    for (rows, v, bc) in [
+        (&r.ema_09, &v09[..], &bc09[..]),
+        (&r.ema_098, &v098, &bc098),
+    ] {
+        assert_eq!(rows.len(), v.len());
+        for ((row, v), bc) in rows.iter().zip(v).zip(bc) {
+            assert!((row.v - v).abs() < 1e-12, "{} vs {v}", row.v);
+            assert!(
+                (row.v_hat - v / bc).abs() < 1e-9,
+                "{} vs {}",
+                row.v_hat,
+                v / bc
+            );
+            assert!((row.adam_m - row.v).abs() < 1e-12);
+            assert!((row.adam_m_hat - row.v_hat).abs() < 1e-9);
+        }
+    }
+    // The corrected average lies between the values averaged.
+    let v2 = r.ema_098[1].v_hat;
+    assert!(
+        (16.0..24.0).contains(&v2) && (v2 - 20.04).abs() < 1e-3,
+        "{v2}"
+    );
+}
+
+#[test]
+fn mini_batches_beat_the_full_batch_per_epoch_and_gradient_noise_falls_as_one_over_b() {
+    use ex07::{METHODS, Method};
+    let r = ex07::run(&ex07::common::Args::for_tests(), false).unwrap();
+    let n = r.n;
+    for (method, runs) in METHODS.iter().zip(&r.sweep) {
+        let want = match method {
+            Method::Batch => 1,
+            Method::Stochastic => n,
+            Method::MiniBatch(b) => n.div_ceil(*b),
+        };
+        for run in runs {
+            assert_eq!(run.updates_per_epoch, want, "{}", method.label());
+            assert_eq!(run.batch_losses.len(), want * r.epochs);
+            assert_eq!(run.curve.last().unwrap().examples, n * r.epochs);
+        }
+    }
+    let (batch, sgd, mini) = (
+        r.best(Method::Batch),
+        r.best(Method::Stochastic),
+        r.best(Method::MiniBatch(32)),
+    );
+    // Same number of epochs (examples seen): many noisy steps beat one exact one.
+    assert!(sgd.final_loss() < 0.5 * batch.final_loss());
+    assert!(mini.final_loss() < 0.5 * batch.final_loss());
+    // Same number of updates: the exact gradient goes further per step.
+    let k = r.epochs;
+    assert!(batch.loss_after_updates(k) < sgd.loss_after_updates(k));
+    assert!(batch.loss_after_updates(k) < mini.loss_after_updates(k));
+    // The full-batch loss never rises at a stable rate; batch losses jump about.
+    for run in &r.sweep[0] {
+        if run.lr <= 1.0 {
+            assert_eq!(run.rises(), 0.0, "batch γ = {}", run.lr);
+        }
+    }
+    for run in r.sweep[1].iter().chain(&r.sweep[2]) {
+        assert!(run.rises() > 0.25, "{} γ = {}", run.method.label(), run.lr);
+    }
+    // E‖g_b - g‖² = (σ²/b)(n - b)/(n - 1), zero at b = n.
+    let sigma2 = r.noise[0].1;
+    for &(b, v) in &r.noise[1..] {
+        let predicted = ex07::noise_prediction(sigma2, b, n);
+        if b == n {
+            assert!(v < 1e-9 * sigma2, "b = n: {v}");
+        } else {
+            assert!(
+                (v / predicted - 1.0).abs() < 0.25,
+                "b = {b}: {v} vs {predicted}"
+            );
+        }
+    }
+}

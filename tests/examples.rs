@@ -310,5 +310,139 @@ fn mini_batches_beat_the_full_batch_per_epoch_and_gradient_noise_falls_as_one_ov
                 "b = {b}: {v} vs {predicted}"
             );
         }
+#[allow(dead_code)]
+#[path = "../examples/08-overfitting-and-regularisation.rs"]
+mod ex08;
+#[allow(dead_code)]
+#[path = "../examples/09-batch-normalisation.rs"]
+mod ex09;
+#[allow(dead_code)]
+#[path = "../examples/10-clipping-and-schedules.rs"]
+mod ex10;
+
+#[test]
+fn unregularised_net_overfits_and_each_regulariser_narrows_the_gap() {
+    use ex08::Regulariser as R;
+    let r = ex08::run(&ex08::common::Args::for_tests(), false).unwrap();
+    let none = r.run(|g| *g == R::None);
+    // Validation loss: a minimum well before the end, then a rise, while the
+    // training loss keeps falling and the gap grows.
+    let min = ex08::argmin(&none.val);
+    assert!(min + 10 < none.val.len(), "minimum at epoch {min}");
+    assert!(none.final_val > 1.3 * none.val[min], "{:?}", none.val);
+    assert!(none.final_train < 0.5 * none.train[min]);
+    assert!(none.gap() > 3.0 * (none.val[min] - none.train[min]));
+    for kind in [
+        (|g: &R| matches!(g, R::L1(_))) as fn(&R) -> bool,
+        |g| matches!(g, R::L2(_)),
+        |g| matches!(g, R::Dropout(_)),
+        |g| matches!(g, R::EarlyStopping(_)),
+    ] {
+        let run = r.run(kind);
+        let label = run.reg.label();
+        assert!(run.gap() < 0.9 * none.gap(), "{label}: gap {}", run.gap());
+        assert!(
+            run.final_val < 0.9 * none.final_val,
+            "{label}: {}",
+            run.final_val
+        );
+    }
+    // L1 zeroes weights, L2 shrinks them: many more weights near 0 with L1.
+    let l1 = r.run(|g| matches!(g, R::L1(_))).zero_weights;
+    let l2 = r.run(|g| matches!(g, R::L2(_))).zero_weights;
+    assert!(l1.0 as f64 > 0.5 * l1.1 as f64, "{l1:?}");
+    assert!(l1.0 > 5 * l2.0, "L1 {l1:?}, L2 {l2:?}");
+    assert!(l2.0 < l2.1 / 5, "{l2:?}");
+    // Early stopping restores the best epoch: the restored model's validation
+    // loss is the best one recorded, which is the minimum of its curve, and
+    // it stopped `PATIENCE` epochs after it.
+    let es = r.run(|g| matches!(g, R::EarlyStopping(_)));
+    let (best, epoch) = es.best.unwrap();
+    assert!(
+        (es.final_val - best).abs() <= 1e-6 * best,
+        "{} vs {best}",
+        es.final_val
+    );
+    assert_eq!(epoch, ex08::argmin(&es.val));
+    assert_eq!(es.val.len(), epoch + 1 + ex08::PATIENCE);
+    assert!(es.final_val < es.val[es.val.len() - 1]);
+}
+
+#[test]
+fn batch_norm_trains_a_deep_sigmoid_net_and_eval_mode_ignores_the_batch() {
+    let r = ex09::run(&ex09::common::Args::for_tests(), false).unwrap();
+    let (plain, bn) = (&r.plain, &r.batch_norm);
+    // The plain network's first layer gets a gradient orders of magnitude
+    // below its last; batch norm keeps them level and the first one large.
+    let ratio = |n: &[f64]| n[0] / n[n.len() - 1];
+    assert!(ratio(&plain.init_norms) < 1e-4, "{:?}", plain.init_norms);
+    assert!(ratio(&bn.init_norms) > 0.1, "{:?}", bn.init_norms);
+    assert!(bn.init_norms[0] > 1e4 * plain.init_norms[0]);
+    // In the same epochs, the loss falls much faster with batch norm.
+    let last = |run: &ex09::Run| *run.losses.last().unwrap();
+    assert!(
+        last(bn) < 0.5 * last(plain),
+        "{} vs {}",
+        last(bn),
+        last(plain)
+    );
+    assert!(last(bn) < 0.6 * bn.losses[0]);
+    assert!(bn.accuracy > plain.accuracy + 0.3);
+    // Eval mode: an example's output does not depend on its batch (up to
+    // rounding); training mode: it does, and one example alone is an error.
+    let m = &r.modes;
+    assert!(m.eval_alone_vs_batch < 1e-5 && m.eval_batch_vs_batch < 1e-5);
+    assert!(m.train_batch_vs_batch > 1e-2, "{}", m.train_batch_vs_batch);
+    assert!(
+        m.train_alone_error
+            .contains("more than 1 value per channel")
+    );
+    // The running mean tracks the training set's mean.
+    assert!(m.running_mean_error < 0.2 * m.mean_scale);
+}
+
+#[test]
+fn clipping_keeps_an_exploding_net_finite_and_norm_clipping_keeps_direction() {
+    let r = ex10::run(&ex10::common::Args::for_tests(), false).unwrap();
+    let by = |c| r.clipping.iter().find(|run| run.clip == c).unwrap();
+    use ex10::Clip;
+    let none = by(Clip::None);
+    assert!(!none.finite(), "{:?}", none.losses);
+    for c in [Clip::Value, Clip::Norm] {
+        let run = by(c);
+        assert!(run.finite());
+        assert!(run.losses.len() > 10 * none.losses.len());
+        let (first, last) = (run.losses[0], *run.losses.last().unwrap());
+        assert!(last < 0.8 * first, "{c:?}: {first} -> {last}");
+    }
+    // The raw gradient is far above the threshold, so both clips act.
+    assert!(none.first_norm > 1e3 * ex10::CLIP);
+    assert!((by(Clip::Norm).cosine - 1.0).abs() < 1e-6);
+    assert!(by(Clip::Value).cosine < 0.9, "{}", by(Clip::Value).cosine);
+}
+
+#[test]
+fn cosine_schedules_end_with_lower_validation_loss_than_a_large_constant_rate() {
+    let r = ex10::run(&ex10::common::Args::for_tests(), false).unwrap();
+    let by = |name| r.schedules.iter().find(|s| s.name == name).unwrap();
+    assert_eq!(r.schedules.len(), 7);
+    let constant = by("constant");
+    assert!(constant.lrs.iter().all(|&lr| lr == ex10::BASE_LR));
+    for name in ["cosine", "warmup + cosine"] {
+        let s = by(name);
+        assert!(
+            s.final_val < 0.7 * constant.final_val,
+            "{name}: {} vs {}",
+            s.final_val,
+            constant.final_val
+        );
+        // Quick mode (10 epochs): the training loss too.
+        assert!(s.final_train < 0.5 * constant.final_train);
+        assert!(s.lrs.last().unwrap() < &(0.1 * ex10::BASE_LR));
+    }
+    // Every decaying schedule's rate ends below where it started.
+    for name in ["step", "multi-step", "exponential", "cosine"] {
+        let s = by(name);
+        assert!(s.lrs.last().unwrap() < &(0.1 * s.lrs[0]), "{name}");
     }
 }

@@ -102,6 +102,17 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
+impl Series {
+    /// A curve through `(1, values[0]), (2, values[1]), ...`: a value per
+    /// epoch, step or layer, counted from 1.
+    pub fn indexed(label: impl Into<String>, values: &[f64]) -> Series {
+        Series {
+            label: label.into(),
+            points: (1..).map(f64::from).zip(values.iter().copied()).collect(),
+        }
+    }
+}
+
 /// Where a plot's legend goes (plotters' type, re-exported for the examples).
 pub use plotters::chart::SeriesLabelPosition as Legend;
 

@@ -338,12 +338,13 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
 }
 
 #[allow(dead_code)]
-fn main() -> Result<(), BoxError> {
+fn main() {
     let args = Args::parse("12. a small CNN on the digits or MNIST");
-    let report = run(&args, true)?;
-    if let Err(msg) = check_min_accuracy(report.final_accuracy(), args.min_accuracy) {
+    let outcome = run(&args, true)
+        .map_err(|e| format!("12-cnn: {e}"))
+        .and_then(|r| check_min_accuracy(r.final_accuracy(), args.min_accuracy));
+    if let Err(msg) = outcome {
         eprintln!("{msg}");
         std::process::exit(1);
     }
-    Ok(())
 }

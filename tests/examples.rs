@@ -18,6 +18,12 @@ mod ex04;
 #[allow(dead_code)]
 #[path = "../examples/05-activations.rs"]
 mod ex05;
+#[allow(dead_code)]
+#[path = "../examples/11-convolution-by-hand.rs"]
+mod ex11;
+#[allow(dead_code)]
+#[path = "../examples/12-cnn.rs"]
+mod ex12;
 
 #[test]
 fn backprop_delta_formulas_equal_the_tape_and_training_lowers_the_loss() {
@@ -310,6 +316,9 @@ fn mini_batches_beat_the_full_batch_per_epoch_and_gradient_noise_falls_as_one_ov
                 "b = {b}: {v} vs {predicted}"
             );
         }
+    }
+}
+
 #[allow(dead_code)]
 #[path = "../examples/08-overfitting-and-regularisation.rs"]
 mod ex08;
@@ -444,5 +453,85 @@ fn cosine_schedules_end_with_lower_validation_loss_than_a_large_constant_rate() 
     for name in ["step", "multi-step", "exponential", "cosine"] {
         let s = by(name);
         assert!(s.lrs.last().unwrap() < &(0.1 * s.lrs[0]), "{name}");
+    }
+}
+
+#[test]
+fn conv2d_equals_loops_and_the_notes_examples_and_sizes_are_floor_plus_one() {
+    let r = ex11::run(&ex11::common::Args::for_tests(), false).unwrap();
+    // The notes' 4×4 input and [[-1, 1], [-1, 1]]; hand-derived from
+    // y[i][j] = -x[i][j] + x[i][j+1] - x[i+1][j] + x[i+1][j+1].
+    assert_eq!(r.notes_conv_shape, [3, 3]);
+    assert_eq!(
+        r.notes_conv,
+        vec![2.0, 1.0, 2.0, -5.0, -1.0, 7.0, -5.0, -2.0, 5.0]
+    );
+    assert_eq!(r.notes_conv_padded_shape, [5, 5]);
+    // With a border of zeros the corner sees only x[0][0] = 1, times +1.
+    assert_eq!(r.notes_conv_padded[0], 1.0);
+    assert!(r.notes_loop_diff < 1e-12, "{}", r.notes_loop_diff);
+    for c in &r.shapes {
+        assert_eq!(c.actual, c.formula, "{c:?}");
+        assert!(c.loop_diff < 1e-12, "{c:?}");
+        // The notes' (w - f + 2b)/p misses every case of the table.
+        assert!((0..2).any(|a| c.notes[a] != c.actual[a] as f64), "{c:?}");
+    }
+    assert_eq!(r.filtered.len(), ex11::FILTERS.len());
+    for f in &r.filtered {
+        assert!(f.loop_diff < 1e-12, "{}: {}", f.name, f.loop_diff);
+    }
+    assert_eq!(r.filtered[0].output, r.digit.0, "the identity filter");
+    // Pooling: the notes' max pool is right; their average pool differs only
+    // at row 3, column 2, where the window [[0, 1], [4, 1]] averages 1.5.
+    assert_eq!(r.max_pool, ex11::NOTES_MAX_POOL.to_vec());
+    let wrong: Vec<usize> = (0..9)
+        .filter(|&i| r.avg_pool[i] != ex11::NOTES_AVG_POOL[i])
+        .collect();
+    assert_eq!(wrong, vec![7]);
+    assert_eq!(r.avg_pool[7], 1.5);
+    assert_eq!(r.max_pool_stride2, vec![3.0, 6.0, 5.0, 4.0]);
+    // Moving average: the notes' series (535/4, 570/4, 580/4, 605/4, hand-
+    // derived), and the noise left shrinks with the window.
+    assert_eq!(r.moving.notes_series, vec![133.75, 142.5, 145.0, 151.25]);
+    let v = &r.moving.noise_variance;
+    assert_eq!(r.moving.windows, vec![5, 15]);
+    assert!(v[1] < 0.5 * v[0] && v[2] < v[1], "{v:?}");
+    assert!(r.moving.loop_diff < 1e-12);
+}
+
+#[test]
+fn cnn_on_digits_lowers_the_loss_and_classifies_far_above_chance() {
+    let r = ex12::run(&ex12::common::Args::for_tests(), false).unwrap();
+    assert_eq!(r.sizes.0 + r.sizes.1, 1797);
+    let (first, last) = (r.cnn.loss[0], *r.cnn.loss.last().unwrap());
+    // Starts near ln 10 = 2.30 (ten classes, small logits).
+    assert!(first > 1.5 && last < 0.2 * first, "loss {first} -> {last}");
+    // Chance is 10%. Seed 0 measured 97.2%; seeds 0-5 gave 92.8-97.2%.
+    assert!(r.final_accuracy() > 0.92, "{:?}", r.cnn.test_acc);
+    assert!(*r.cnn.train_acc.last().unwrap() > 0.92);
+    // The comparison MLP has at least as many parameters.
+    assert!(r.cnn_params <= r.mlp_params && r.mlp_params < r.cnn_params + 100);
+    assert!(*r.mlp.test_acc.last().unwrap() > 0.9);
+}
+
+#[test]
+fn min_accuracy_fails_below_the_threshold_and_flags_parse() {
+    let err = ex12::check_min_accuracy(0.9612, Some(0.97)).unwrap_err();
+    assert_eq!(
+        err,
+        "12-cnn: final test accuracy 96.12% is below --min-accuracy 97.00%"
+    );
+    assert!(ex12::check_min_accuracy(0.975, Some(0.97)).is_ok());
+    assert!(ex12::check_min_accuracy(0.5, None).is_ok());
+    use ex12::common::Args;
+    let a = Args::parse_from(
+        ["--data", "d", "--min-accuracy", "0.97"].map(String::from),
+        false,
+    )
+    .unwrap();
+    assert_eq!(a.data, Some(std::path::PathBuf::from("d")));
+    assert_eq!(a.min_accuracy, Some(0.97));
+    for bad in ["97", "-0.1", "x"] {
+        assert!(Args::parse_from(["--min-accuracy", bad].map(String::from), false).is_err());
     }
 }

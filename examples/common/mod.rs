@@ -15,7 +15,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// `--quick` (or `WENGERT_QUICK=1` in the environment) asks for the short mode
 /// CI runs; `--epochs N` and `--seed N` override the example's defaults;
 /// `--out DIR` is where SVG plots go (default `target/plots`, never the
-/// source tree).
+/// source tree); `--data DIR` points a training example at MNIST IDX files;
+/// `--min-accuracy X` makes it fail when its final test accuracy is lower.
 #[derive(Clone, Debug)]
 pub struct Args {
     /// Short mode: fewer epochs and sizes, same claims.
@@ -26,6 +27,12 @@ pub struct Args {
     pub seed: u64,
     /// Folder for the plots.
     pub out: PathBuf,
+    /// Folder holding MNIST's `t10k-images-idx3-ubyte.gz` and
+    /// `t10k-labels-idx1-ubyte.gz`, for examples that can train on MNIST.
+    pub data: Option<PathBuf>,
+    /// The test accuracy, in `[0, 1]`, below which a training example exits
+    /// with an error.
+    pub min_accuracy: Option<f64>,
 }
 
 impl Args {
@@ -36,6 +43,8 @@ impl Args {
             epochs: None,
             seed: 0,
             out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/plots/tests"),
+            data: None,
+            min_accuracy: None,
         }
     }
 
@@ -47,7 +56,7 @@ impl Args {
             Ok(a) => a,
             Err(msg) => {
                 let usage = format!(
-                    "{about}\n\nflags: --quick (or WENGERT_QUICK=1), --epochs N, --seed N, --out DIR (default target/plots)"
+                    "{about}\n\nflags: --quick (or WENGERT_QUICK=1), --epochs N, --seed N, --out DIR (default target/plots), --data DIR (MNIST IDX files), --min-accuracy X"
                 );
                 if msg.is_empty() {
                     println!("{usage}");
@@ -66,6 +75,8 @@ impl Args {
             epochs: None,
             seed: 0,
             out: PathBuf::from("target/plots"),
+            data: None,
+            min_accuracy: None,
         };
         let mut it = args.into_iter();
         while let Some(flag) = it.next() {
@@ -86,6 +97,16 @@ impl Args {
                         .map_err(|_| format!("--seed: not an integer: {v}"))?;
                 }
                 "--out" => out.out = PathBuf::from(value("--out")?),
+                "--data" => out.data = Some(PathBuf::from(value("--data")?)),
+                "--min-accuracy" => {
+                    let v = value("--min-accuracy")?;
+                    out.min_accuracy = Some(
+                        v.parse()
+                            .ok()
+                            .filter(|a| (0.0..=1.0).contains(a))
+                            .ok_or(format!("--min-accuracy: not a fraction in [0, 1]: {v}"))?,
+                    );
+                }
                 "-h" | "--help" => return Err(String::new()),
                 other => return Err(format!("unknown flag {other}")),
             }

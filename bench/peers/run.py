@@ -218,6 +218,7 @@ def versions(torch_version):
 
 
 def main():
+    global BIN
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--peers", default=",".join(ALL_PEERS),
@@ -227,8 +228,10 @@ def main():
     p.add_argument("--no-build", action="store_true", help="do not run cargo build first")
     p.add_argument("--quick", action="store_true", help="few steps: checks the harness, not for figures")
     p.add_argument("--raw", default=None, help="file for the RESULT lines (default target/peers-<time>.txt)")
+    p.add_argument("--bin-dir", default=BIN, help="where the Rust binaries are (default target/release)")
     p.add_argument("--timeout", type=float, default=600, help="seconds per process")
     a = p.parse_args()
+    BIN = a.bin_dir
     peers = a.peers.split(",")
     for x in peers:
         if x not in ALL_PEERS:

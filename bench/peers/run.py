@@ -40,6 +40,9 @@ SKIPS = {
 }
 # W1 is a GEMM kernel workload: only wengert's matmul, the Rust GEMM crates and torch.mm.
 W1_PEERS = {"wengert", "torch", "rust-gemm"}
+# burn-ndarray's conv2d is slow (about 0.2 s per LeNet step, 5 s per W5 call, 1 thread):
+# fewer samples keep a 5-round run within about 15 minutes; medians stay comparable.
+SLOW = {("burn", "W4"): ("3", "30"), ("burn", "W5"): ("1", "5")}
 QUICK = {"W2": ("3", "20"), "W3": ("5", "200"), "W4": ("3", "15"), "W5": ("1", "3"), "W6": ("1", "3")}
 
 
@@ -54,8 +57,8 @@ def command(peer, workload, threads, quick):
     common = ["--workload", workload, "--threads", str(threads)]
     if workload == "W1":
         common += ["--sizes", str(W1_SIZE)]
-    elif quick:
-        warmup, steps = QUICK[workload]
+    elif quick or (peer, workload) in SLOW:
+        warmup, steps = QUICK[workload] if quick else SLOW[(peer, workload)]
         common += ["--warmup", warmup, "--steps", steps]
     if peer == "torch":
         return [sys.executable, os.path.join(HERE, "py", "bench_torch.py")] + common

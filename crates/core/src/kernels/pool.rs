@@ -33,35 +33,49 @@ pub fn max_pool_argmax<T: Float>(g: &Geom2d, image: &[T]) -> Vec<usize> {
     let [oh, ow] = g.out().expect("BUG: pool geometry was validated");
     let [h, w] = g.size;
     assert_eq!(image.len(), g.channels * h * w, "BUG: pool image");
-    let tap = |o: usize, k: usize, a: usize, len: usize| {
-        (o * g.stride[a] + k * g.dilation[a])
-            .checked_sub(g.padding[a])
-            .filter(|&v| v < len)
+    // The real (non-padding) taps of window `o` along axis `a` are
+    // consecutive in the tap index: `(first input index, how many)`,
+    // computed once per output row and column rather than per window and
+    // channel.
+    let span = |a: usize, o: usize| -> (usize, usize) {
+        let (len, d) = (g.size[a], g.dilation[a]);
+        let start = o * g.stride[a];
+        let mut first = None;
+        let mut count = 0;
+        for k in 0..g.kernel[a] {
+            if let Some(i) = (start + k * d).checked_sub(g.padding[a]).filter(|&i| i < len) {
+                first.get_or_insert(i);
+                count += 1;
+            }
+        }
+        let first = first.expect("BUG: a pooling window lies on the padding only");
+        (first, count)
     };
-    // The input row (column) of every tap, computed once rather than per
-    // window and channel: `None` on the padding.
-    let [kh, kw] = g.kernel;
-    let rows: Vec<Option<usize>> = (0..oh * kh).map(|t| tap(t / kh, t % kh, 0, h)).collect();
-    let cols: Vec<Option<usize>> = (0..ow * kw).map(|t| tap(t / kw, t % kw, 1, w)).collect();
+    let rows: Vec<(usize, usize)> = (0..oh).map(|oy| span(0, oy)).collect();
+    let cols: Vec<(usize, usize)> = (0..ow).map(|ox| span(1, ox)).collect();
+    let [dy, dx] = g.dilation;
     let mut out = Vec::with_capacity(g.channels * oh * ow);
     for c in 0..g.channels {
         let base = c * h * w;
         let plane = &image[base..base + h * w];
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let mut best: Option<(usize, T)> = None;
-                for iy in rows[oy * kh..(oy + 1) * kh].iter().flatten() {
-                    for ix in cols[ox * kw..(ox + 1) * kw].iter().flatten() {
-                        let k = iy * w + ix;
+        for &(y0, ny) in &rows {
+            for &(x0, nx) in &cols {
+                // Strictly greater replaces: ties keep the first maximum; the
+                // first NaN replaces a number and is never replaced.
+                let mut best_k = y0 * w + x0;
+                let mut best = plane[best_k];
+                for a in 0..ny {
+                    let row = (y0 + a * dy) * w + x0;
+                    for b in 0..nx {
+                        let k = row + b * dx;
                         let v = plane[k];
-                        best = match best {
-                            Some((_, b)) if b.is_nan() || !(v.is_nan() || v > b) => best,
-                            _ => Some((k, v)),
-                        };
+                        if v > best || (v.is_nan() && !best.is_nan()) {
+                            best_k = k;
+                            best = v;
+                        }
                     }
                 }
-                let (k, _) = best.expect("BUG: a pooling window lies on the padding only");
-                out.push(base + k);
+                out.push(base + best_k);
             }
         }
     }
@@ -118,20 +132,30 @@ mod tests {
         let mut seed = 3u64;
         for h in 1..=9 {
             for w in [1, 2, 5, 12] {
-                for (k, s, p) in [
-                    ([1, 1], [1, 1], [0, 0]),
-                    ([2, 3], [1, 2], [1, 1]),
-                    ([3, 2], [3, 1], [1, 0]),
+                for (k, s, p, d) in [
+                    ([1, 1], [1, 1], [0, 0], [1, 1]),
+                    ([2, 2], [2, 2], [0, 0], [1, 1]),
+                    ([2, 3], [1, 2], [1, 1], [1, 1]),
+                    ([3, 2], [3, 1], [1, 0], [1, 1]),
+                    // Dilated windows (no padding: a dilated window could
+                    // otherwise lie on the padding only).
+                    ([2, 3], [1, 2], [0, 0], [2, 1]),
+                    ([3, 2], [2, 1], [0, 0], [1, 3]),
                 ] {
                     let g = Geom2d {
                         channels: 2,
+                        dilation: d,
                         ..geom([h, w], k, s, p)
                     };
                     let Some([oh, ow]) = g.out() else { continue };
                     let x: Vec<f64> = (0..2 * h * w)
                         .map(|_| {
                             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-                            ((seed >> 40) % 7) as f64 // many ties
+                            // Many ties, and a NaN now and then.
+                            match (seed >> 40) % 8 {
+                                7 => f64::NAN,
+                                v => v as f64,
+                            }
                         })
                         .collect();
                     let got = max_pool_argmax(&g, &x);
@@ -141,14 +165,18 @@ mod tests {
                                 let mut best: Option<usize> = None;
                                 for i in 0..k[0] {
                                     for j in 0..k[1] {
-                                        let iy = (oy * s[0] + i) as isize - p[0] as isize;
-                                        let ix = (ox * s[1] + j) as isize - p[1] as isize;
+                                        let iy = (oy * s[0] + i * d[0]) as isize - p[0] as isize;
+                                        let ix = (ox * s[1] + j * d[1]) as isize - p[1] as isize;
                                         if iy < 0 || ix < 0 || iy as usize >= h || ix as usize >= w
                                         {
                                             continue;
                                         }
                                         let idx = c * h * w + iy as usize * w + ix as usize;
-                                        if best.is_none_or(|b| x[idx] > x[b]) {
+                                        // First maximum; the first NaN beats all.
+                                        let better = |b: usize| {
+                                            !x[b].is_nan() && (x[idx].is_nan() || x[idx] > x[b])
+                                        };
+                                        if best.is_none_or(better) {
                                             best = Some(idx);
                                         }
                                     }

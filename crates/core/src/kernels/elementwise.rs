@@ -103,8 +103,95 @@ pub fn zip_broadcast<T: Copy, U>(
     let ta = broadcast_strides(sa, out);
     let tb = broadcast_strides(sb, out);
     let mut v = Vec::with_capacity(out.numel());
-    for_each_offset2(out, &ta, &tb, |i, j| v.push(f(a[i], b[j])));
+    for_each_run2(out, &ta, &tb, |oa, ob, len, (la, lb)| match (la, lb) {
+        // The common cases as whole runs, so that they vectorise: a channel
+        // bias `[1, c, 1, 1]` added to `[n, c, h, w]` is `n·c` runs of `h·w`
+        // values plus one scalar each.
+        (1, 1) => v.extend(
+            a[oa..oa + len]
+                .iter()
+                .zip(&b[ob..ob + len])
+                .map(|(&x, &y)| f(x, y)),
+        ),
+        (1, 0) => {
+            let y = b[ob];
+            v.extend(a[oa..oa + len].iter().map(|&x| f(x, y)));
+        }
+        (0, 1) => {
+            let x = a[oa];
+            v.extend(b[ob..ob + len].iter().map(|&y| f(x, y)));
+        }
+        _ => v.extend((0..len).map(|j| f(a[oa + j * la], b[ob + j * lb]))),
+    });
     v
+}
+
+/// Calls `f(offset_a, offset_b, len, (stride_a, stride_b))` for each run of
+/// `len` consecutive output elements, in row-major order: the run starts at
+/// `offset_a` in `a` and `offset_b` in `b` and steps by the given strides.
+///
+/// Adjacent axes along which both operands are laid out as one axis (each
+/// stride equals the next stride times the next length, zero strides
+/// included) are merged first, so that runs are as long as the layout
+/// allows: `[n, c, h, w]` against a channel bias `[1, c, 1, 1]` gives `n·c`
+/// runs of `h·w`.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::Shape;
+/// use wengert_core::kernels::elementwise::for_each_run2;
+/// let mut runs = Vec::new();
+/// // [2, 3, 4] against strides of a [1, 3, 1] operand: 6 runs of 4.
+/// for_each_run2(&Shape::from([2, 3, 4]), &[12, 4, 1], &[0, 1, 0], |oa, ob, len, st| {
+///     runs.push((oa, ob, len, st))
+/// });
+/// assert_eq!(runs.len(), 6);
+/// assert_eq!(runs[4], (16, 1, 4, (1, 0)));
+/// ```
+pub fn for_each_run2(
+    shape: &Shape,
+    sa: &[usize],
+    sb: &[usize],
+    mut f: impl FnMut(usize, usize, usize, (usize, usize)),
+) {
+    if shape.numel() == 0 {
+        return;
+    }
+    // Merge axes from the innermost out: (dim, stride_a, stride_b).
+    let mut axes: SmallVec<[(usize, usize, usize); 4]> = SmallVec::new();
+    for ax in (0..shape.rank()).rev() {
+        let (d, a, b) = (shape[ax], sa[ax], sb[ax]);
+        if d == 1 {
+            continue;
+        }
+        match axes.last_mut() {
+            Some(inner) if a == inner.1 * inner.0 && b == inner.2 * inner.0 => inner.0 *= d,
+            _ => axes.push((d, a, b)),
+        }
+    }
+    let Some(&(len, la, lb)) = axes.first() else {
+        f(0, 0, 1, (1, 1));
+        return;
+    };
+    let outer = &axes[1..];
+    let mut idx: SmallVec<[usize; 4]> = SmallVec::from_elem(0, outer.len());
+    let (mut oa, mut ob) = (0usize, 0usize);
+    for _ in 0..shape.numel() / len {
+        f(oa, ob, len, (la, lb));
+        // Advance the outer index (innermost outer axis first) like an odometer.
+        for (i, &(d, a, b)) in outer.iter().enumerate() {
+            idx[i] += 1;
+            oa += a;
+            ob += b;
+            if idx[i] < d {
+                break;
+            }
+            oa -= a * d;
+            ob -= b * d;
+            idx[i] = 0;
+        }
+    }
 }
 
 /// True when `s`, without its leading 1s, is a non-empty suffix of `out`:
@@ -120,7 +207,11 @@ pub fn broadcast_copy<T: Copy>(src: &[T], from: &Shape, to: &Shape) -> Vec<T> {
     let s = broadcast_strides(from, to);
     let zeros: SmallVec<[usize; 4]> = SmallVec::from_elem(0, to.rank());
     let mut v = Vec::with_capacity(to.numel());
-    for_each_offset2(to, &s, &zeros, |i, _| v.push(src[i]));
+    for_each_run2(to, &s, &zeros, |i, _, len, (step, _)| match step {
+        0 => v.extend(std::iter::repeat_n(src[i], len)),
+        1 => v.extend_from_slice(&src[i..i + len]),
+        _ => v.extend((0..len).map(|j| src[i + j * step])),
+    });
     v
 }
 
@@ -177,6 +268,49 @@ mod tests {
             .map(|(x, y)| x + y)
             .collect();
         assert_eq!(zip_broadcast(&a, &out, &c, &sc, &out, |x, y| x + y), want);
+    }
+
+    #[test]
+    fn runs_agree_with_the_element_by_element_odometer_over_broadcast_shapes() {
+        // Every operand shape that broadcasts to `out` by keeping or
+        // collapsing each axis (and dropping leading ones), on both sides.
+        let mut seed = 7u64;
+        for out_dims in [
+            vec![],
+            vec![5],
+            vec![2, 3],
+            vec![4, 1, 3],
+            vec![2, 3, 4, 5],
+            vec![3, 0, 2],
+            vec![1, 2, 1, 3, 2],
+        ] {
+            let out = Shape::from(out_dims.clone());
+            let rank = out_dims.len();
+            for mask in 0..(1u32 << (2 * rank)).min(256) {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                let keep = |m: u32, drop: usize| -> Shape {
+                    let dims: Vec<usize> = (drop..rank)
+                        .map(|i| if m >> i & 1 == 1 { 1 } else { out_dims[i] })
+                        .collect();
+                    Shape::from(dims)
+                };
+                let sa = keep(mask, 0);
+                let sb = keep(mask >> rank, (seed >> 40) as usize % (rank + 1));
+                let a: Vec<f64> = (0..sa.numel()).map(|v| v as f64).collect();
+                let b: Vec<f64> = (0..sb.numel()).map(|v| v as f64 * 1000.0).collect();
+                let (ta, tb) = (broadcast_strides(&sa, &out), broadcast_strides(&sb, &out));
+                let mut want = Vec::new();
+                for_each_offset2(&out, &ta, &tb, |i, j| want.push(a[i] - b[j]));
+                assert_eq!(
+                    zip_broadcast(&a, &sa, &b, &sb, &out, |x, y| x - y),
+                    want,
+                    "{sa} - {sb} -> {out}"
+                );
+                let mut copy = Vec::new();
+                for_each_offset2(&out, &ta, &ta, |i, _| copy.push(a[i]));
+                assert_eq!(broadcast_copy(&a, &sa, &out), copy, "{sa} -> {out}");
+            }
+        }
     }
 
     #[test]

@@ -274,8 +274,15 @@ pub fn col2im_strided<T: crate::Float>(g: &Geom2d, cols: &[T], ld: usize, image:
             let dst = &mut image[base + iy * w..base + (iy + 1) * w];
             let start = row * ld + oy * ow;
             let src = &cols[start + lo..start + hi];
-            for (d, &v) in dst[ix0..].iter_mut().step_by(s1).zip(src) {
-                *d += v;
+            if s1 == 1 {
+                // Contiguous: a loop that vectorises (`step_by` does not).
+                for (d, &v) in dst[ix0..ix0 + src.len()].iter_mut().zip(src) {
+                    *d += v;
+                }
+            } else {
+                for (d, &v) in dst[ix0..].iter_mut().step_by(s1).zip(src) {
+                    *d += v;
+                }
             }
         }
     });

@@ -43,7 +43,10 @@ pub fn max_pool_argmax<T: Float>(g: &Geom2d, image: &[T]) -> Vec<usize> {
         let mut first = None;
         let mut count = 0;
         for k in 0..g.kernel[a] {
-            if let Some(i) = (start + k * d).checked_sub(g.padding[a]).filter(|&i| i < len) {
+            if let Some(i) = (start + k * d)
+                .checked_sub(g.padding[a])
+                .filter(|&i| i < len)
+            {
                 first.get_or_insert(i);
                 count += 1;
             }
@@ -69,10 +72,12 @@ pub fn max_pool_argmax<T: Float>(g: &Geom2d, image: &[T]) -> Vec<usize> {
                     for b in 0..nx {
                         let k = row + b * dx;
                         let v = plane[k];
-                        if v > best || (v.is_nan() && !best.is_nan()) {
-                            best_k = k;
-                            best = v;
-                        }
+                        // Selects, not branches: which tap wins is data,
+                        // and a mispredicted branch per tap cost more than
+                        // the whole comparison.
+                        let take = v > best || (v.is_nan() & !best.is_nan());
+                        best_k = if take { k } else { best_k };
+                        best = if take { v } else { best };
                     }
                 }
                 out.push(base + best_k);

@@ -2,8 +2,8 @@
 //!
 //! - `max_pool`: `y[b, c, oy, ox] = max` of the window's real pixels (padding
 //!   is never a candidate). The forward pass finds the position `k*` of each
-//!   window's maximum ([`max_pool_argmax`]), then is `index_select(flat(x),
-//!   k*)`: `grad_x = index_add(zeros, k*, grad_out)`, a constant scatter. Each
+//!   window's maximum ([`max_pool_argmax`]) and gathers `x[k*]`, so
+//!   `grad_x = index_add(zeros, k*, grad_out)`, a constant scatter. Each
 //!   window sends its gradient to exactly one pixel, the **first** maximum in
 //!   row-major order; where overlapping windows (stride < kernel) share a
 //!   maximum, their contributions add up. A NaN in a window is its maximum, so
@@ -23,9 +23,12 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
+use smallvec::smallvec;
+
 use crate::kernels::pool::max_pool_argmax;
 use crate::ops::im2col::{Im2colParams, check_window};
-use crate::{Float, Shape, Tensor};
+use crate::tape::{Backward, Grads};
+use crate::{Float, Shape, Tensor, is_grad_enabled};
 
 /// The parameters of one pooling call, for validation and messages.
 struct PoolSpec {
@@ -133,10 +136,13 @@ impl PoolSpec {
         let (n, c) = (d[0], d[1]);
         let geom = self.window.geom(n * c, [d[2], d[3]]);
         let argmax = max_pool_argmax(&geom, x4.as_slice());
-        let y = x4
-            .reshape([x4.numel()])
-            .index_select(0, &argmax)
-            .reshape([n, c, oh, ow]);
+        let xs = x4.as_slice();
+        let values: Vec<T> = argmax.iter().map(|&k| xs[k]).collect();
+        let y = Tensor::from_parts(values, Shape::from([n, c, oh, ow]));
+        let y = Tensor::from_op(y, &[&x4], || MaxPoolBackward {
+            input: x4.shape().clone(),
+            argmax,
+        });
         Ok(self.finish(y))
     }
 
@@ -160,6 +166,34 @@ impl PoolSpec {
             &sums / &counts
         };
         Ok(self.finish(y.reshape([n, c, oh, ow])))
+    }
+}
+
+/// Backward of max pooling: saves the input shape and the flat index of each
+/// window's maximum. `grad_x = index_add(zeros, k*, grad_out)`: a scatter
+/// loop for a plain backward, the recorded `index_add` (differentiable again)
+/// under `create_graph`.
+struct MaxPoolBackward {
+    input: Shape,
+    argmax: Vec<usize>,
+}
+
+impl<T: Float> Backward<T> for MaxPoolBackward {
+    fn name(&self) -> &'static str {
+        "max_pool"
+    }
+    fn backward(&self, grad_out: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        let flat = grad_out.reshape([self.argmax.len()]);
+        let grad_x = if is_grad_enabled() {
+            Tensor::zeros([self.input.numel()]).index_add(0, &self.argmax, &flat)
+        } else {
+            let mut gx = vec![T::ZERO; self.input.numel()];
+            for (&k, &g) in self.argmax.iter().zip(flat.as_slice()) {
+                gx[k] += g;
+            }
+            Tensor::from_parts(gx, Shape::from([self.input.numel()]))
+        };
+        Ok(smallvec![Some(grad_x.reshape(self.input.clone()))])
     }
 }
 

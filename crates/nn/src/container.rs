@@ -24,11 +24,16 @@ use crate::module::{
 /// ```
 pub struct Sequential<T: Float = f32> {
     layers: Vec<Box<dyn Module<T>>>,
+    /// `layers.{i}` for each layer, formatted once rather than on every visit.
+    prefixes: Vec<String>,
 }
 
 impl<T: Float> Default for Sequential<T> {
     fn default() -> Self {
-        Sequential { layers: Vec::new() }
+        Sequential {
+            layers: Vec::new(),
+            prefixes: Vec::new(),
+        }
     }
 }
 
@@ -56,7 +61,7 @@ impl<T: Float> Sequential<T> {
     /// ```
     #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, layer: impl Module<T> + 'static) -> Self {
-        self.layers.push(Box::new(layer));
+        self.push(layer);
         self
     }
 
@@ -71,6 +76,7 @@ impl<T: Float> Sequential<T> {
     /// assert!(!s.is_empty());
     /// ```
     pub fn push(&mut self, layer: impl Module<T> + 'static) {
+        self.prefixes.push(format!("layers.{}", self.layers.len()));
         self.layers.push(Box::new(layer));
     }
 
@@ -107,22 +113,22 @@ impl<T: Float> Module<T> for Sequential<T> {
     }
     fn visit_parameters(&self, f: &mut dyn FnMut(&str, &Tensor<T>)) {
         for (i, l) in self.layers.iter().enumerate() {
-            visit_child(&format!("layers.{i}"), l.as_ref(), f);
+            visit_child(&self.prefixes[i], l.as_ref(), f);
         }
     }
     fn visit_parameters_mut(&mut self, f: &mut dyn FnMut(&str, &mut Tensor<T>)) {
         for (i, l) in self.layers.iter_mut().enumerate() {
-            visit_child_mut(&format!("layers.{i}"), l.as_mut(), f);
+            visit_child_mut(&self.prefixes[i], l.as_mut(), f);
         }
     }
     fn visit_buffers(&self, f: &mut dyn FnMut(&str, &Tensor<T>)) {
         for (i, l) in self.layers.iter().enumerate() {
-            visit_child_buffers(&format!("layers.{i}"), l.as_ref(), f);
+            visit_child_buffers(&self.prefixes[i], l.as_ref(), f);
         }
     }
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut Tensor<T>)) {
         for (i, l) in self.layers.iter_mut().enumerate() {
-            visit_child_buffers_mut(&format!("layers.{i}"), l.as_mut(), f);
+            visit_child_buffers_mut(&self.prefixes[i], l.as_mut(), f);
         }
     }
     fn set_training(&mut self, training: bool) {

@@ -2,11 +2,14 @@
 //! count that bounds it.
 //!
 //! wengert runs an operation on more than one thread only when it is large
-//! enough to pay for spawning (about 2²¹ multiply-adds or copies per thread):
+//! enough to pay for the hand-over (about 2²¹ multiply-adds or copies per
+//! thread):
 //! GEMM splits the rows of its output, convolution and `im2col` split the
 //! batch. Small work, such as the element-wise ops of a small network, always
-//! stays on the calling thread. Work already running on a worker never spawns
-//! again, so nested splitting cannot oversubscribe the cores.
+//! stays on the calling thread. Work already running on a worker never splits
+//! again, so nested splitting cannot oversubscribe the cores. The workers are
+//! a `rayon-core` pool started at the first split and kept (the calling
+//! thread always takes the first share itself).
 //!
 //! The thread count is [`num_threads`]: set it with [`set_num_threads`], or
 //! with the environment variable `WENGERT_NUM_THREADS` read once at the first
@@ -14,20 +17,24 @@
 
 use std::cell::Cell;
 use std::ops::Range;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rayon_core::{ThreadPool, ThreadPoolBuilder};
 
 /// The environment variable read (once) for the default thread count.
 pub const NUM_THREADS_ENV: &str = "WENGERT_NUM_THREADS";
 
-/// Below this many units of work per thread, spawning would not pay.
+/// Below this many units of work per thread, handing work to a worker would
+/// not pay.
 const MIN_WORK_PER_THREAD: usize = 1 << 21;
 
 /// The count set by [`set_num_threads`]; 0 means "not set: use the default".
 static REQUESTED: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    /// True on a thread spawned by this module: its work never splits again.
+    /// True while a thread runs a share of split work: its work never splits
+    /// again.
     static IN_WORKER: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -104,7 +111,7 @@ pub fn num_threads() -> usize {
 
 /// Returns how many threads `items` independent jobs of `work` units each
 /// (multiply-adds, elements copied) should use: 1 below about 2²¹ units per
-/// thread, where spawning (tens of microseconds) would not pay, and 1 on a
+/// thread, where the hand-over (microseconds) would not pay, and 1 on a
 /// thread that is itself a worker of this module; else up to [`num_threads`].
 ///
 /// # Examples
@@ -159,13 +166,13 @@ pub fn for_each_run<T: Send>(
         return;
     }
     let per = items.div_ceil(threads);
-    std::thread::scope(|scope| {
+    pool(threads).in_place_scope(|scope| {
         let mut runs = out.chunks_mut(per * chunk).enumerate();
-        // The calling thread takes the first run itself: one spawn fewer.
+        // The calling thread takes the first run itself: one job fewer.
         let first = runs.next();
         for (t, run) in runs {
             let f = &f;
-            scope.spawn(move || {
+            scope.spawn(move |_| {
                 let _worker = WorkerFlag::set();
                 f(t * per, run);
             });
@@ -207,29 +214,48 @@ pub fn map_ranges<R: Send>(
         .step_by(per)
         .map(|s| s..(s + per).min(items))
         .collect();
-    std::thread::scope(|scope| {
+    let mut out: Vec<Option<R>> = ranges.iter().map(|_| None).collect();
+    let (first, rest) = out.split_first_mut().expect("BUG: at least one range");
+    pool(threads).in_place_scope(|scope| {
         let f = &f;
-        let handles: Vec<_> = ranges[1..]
-            .iter()
-            .map(|r| {
-                let r = r.clone();
-                scope.spawn(move || {
-                    let _worker = WorkerFlag::set();
-                    f(r)
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(ranges.len());
-        {
-            let _worker = WorkerFlag::set();
-            out.push(f(ranges[0].clone()));
+        for (slot, r) in rest.iter_mut().zip(&ranges[1..]) {
+            let r = r.clone();
+            scope.spawn(move |_| {
+                let _worker = WorkerFlag::set();
+                *slot = Some(f(r));
+            });
         }
-        out.extend(handles.into_iter().map(|h| match h.join() {
-            Ok(r) => r,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }));
-        out
-    })
+        let _worker = WorkerFlag::set();
+        *first = Some(f(ranges[0].clone()));
+    });
+    out.into_iter()
+        .map(|r| r.expect("BUG: every range ran"))
+        .collect()
+}
+
+/// The pool that runs split work: `threads - 1` worker threads kept for the
+/// life of the process (the calling thread takes one share itself), rebuilt
+/// larger if a larger count is asked for. Spawning threads per operation
+/// instead cost 20-140 µs per parallel operation on the 2-core machines here,
+/// and each fresh thread faulted in its scratch buffers anew.
+fn pool(threads: usize) -> Arc<ThreadPool> {
+    static POOL: Mutex<Option<Arc<ThreadPool>>> = Mutex::new(None);
+    let workers = threads.saturating_sub(1).max(1);
+    let mut slot = POOL.lock().unwrap_or_else(|p| p.into_inner());
+    match &*slot {
+        Some(p) if p.current_num_threads() >= workers => Arc::clone(p),
+        _ => {
+            let p = Arc::new(
+                ThreadPoolBuilder::new()
+                    .num_threads(workers)
+                    .thread_name(|i| format!("wengert-{i}"))
+                    .build()
+                    .expect("the operating system could not start a thread"),
+            );
+            *slot = Some(Arc::clone(&p));
+            p
+        }
+    }
 }
 
 /// Calls `f(i, chunk_i)` for each of the `out.len() / chunk` chunks of `out`,

@@ -63,6 +63,17 @@ pub fn max_pool_argmax<T: Float>(g: &Geom2d, image: &[T]) -> Vec<usize> {
         let plane = &image[base..base + h * w];
         for &(y0, ny) in &rows {
             for &(x0, nx) in &cols {
+                if (ny, nx, dy, dx) == (2, 2, 1, 1) {
+                    // The common 2×2 window, unrolled: four taps in
+                    // row-major order, the same rule as the loop below.
+                    let k = y0 * w + x0;
+                    let (a, b) = (
+                        first_max(plane, k, k + 1),
+                        first_max(plane, k + w, k + w + 1),
+                    );
+                    out.push(base + first_max(plane, a, b));
+                    continue;
+                }
                 // Strictly greater replaces: ties keep the first maximum; the
                 // first NaN replaces a number and is never replaced.
                 let mut best_k = y0 * w + x0;
@@ -85,6 +96,18 @@ pub fn max_pool_argmax<T: Float>(g: &Geom2d, image: &[T]) -> Vec<usize> {
         }
     }
     out
+}
+
+/// Of the taps `i` before `j`, the one that wins: `j` only when strictly
+/// greater, or a NaN where `i` is a number.
+#[inline]
+fn first_max<T: Float>(plane: &[T], i: usize, j: usize) -> usize {
+    let (a, b) = (plane[i], plane[j]);
+    if b > a || (b.is_nan() & !a.is_nan()) {
+        j
+    } else {
+        i
+    }
 }
 
 #[cfg(test)]

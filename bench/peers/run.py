@@ -3,7 +3,8 @@
 
     python3 bench/peers/run.py --rounds 5
 
-builds the Rust binaries if needed (`cargo build --release --bins` in bench/peers), then
+builds the selected Rust peers if needed (`cargo build --release --bins` in bench/peers,
+with only their features), then
 runs every (peer, workload, threads) process once per round, round after round (A, B, A,
 B, ...), one process at a time, and prints one Markdown table: per row the median over
 rounds of each process's median and the spread (min-max of those medians), the ratio
@@ -260,8 +261,14 @@ def main():
 
     rust = [x for x in peers if x != "torch"]
     if rust and not a.no_build:
-        print("building the Rust peers (cargo build --release --bins) ...", file=sys.stderr)
-        b = subprocess.run(["cargo", "build", "--release", "--bins"], cwd=HERE)
+        # Only the selected peers' crates: burn and candle take 10-15 minutes
+        # to build the first time, which a run of wengert and PyTorch skips.
+        features = [x for x in rust if x in ("candle", "burn", "dfdx")]
+        cmd = ["cargo", "build", "--release", "--bins", "--no-default-features"]
+        if features:
+            cmd += ["--features", ",".join(features)]
+        print(f"building the Rust peers ({' '.join(cmd)}) ...", file=sys.stderr)
+        b = subprocess.run(cmd, cwd=HERE)
         if b.returncode != 0:
             sys.exit("cargo build failed")
 

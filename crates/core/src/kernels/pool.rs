@@ -7,6 +7,7 @@
 //! of the window wins), so NaN propagates.
 
 use super::im2col::Geom2d;
+use super::par::for_each_run;
 use crate::Float;
 
 /// Returns, for each of the `channels` planes of `image` (`[channels, h, w]`)
@@ -57,44 +58,55 @@ pub fn max_pool_argmax<T: Float>(g: &Geom2d, image: &[T]) -> Vec<usize> {
     let rows: Vec<(usize, usize)> = (0..oh).map(|oy| span(0, oy)).collect();
     let cols: Vec<(usize, usize)> = (0..ow).map(|ox| span(1, ox)).collect();
     let [dy, dx] = g.dilation;
-    let mut out = Vec::with_capacity(g.channels * oh * ow);
-    for c in 0..g.channels {
-        let base = c * h * w;
-        let plane = &image[base..base + h * w];
-        for &(y0, ny) in &rows {
-            for &(x0, nx) in &cols {
-                if (ny, nx, dy, dx) == (2, 2, 1, 1) {
-                    // The common 2×2 window, unrolled: four taps in
-                    // row-major order, the same rule as the loop below.
-                    let k = y0 * w + x0;
-                    let (a, b) = (
-                        first_max(plane, k, k + 1),
-                        first_max(plane, k + w, k + w + 1),
-                    );
-                    out.push(base + first_max(plane, a, b));
-                    continue;
-                }
-                // Strictly greater replaces: ties keep the first maximum; the
-                // first NaN replaces a number and is never replaced.
-                let mut best_k = y0 * w + x0;
-                let mut best = plane[best_k];
-                for a in 0..ny {
-                    let row = (y0 + a * dy) * w + x0;
-                    for b in 0..nx {
-                        let k = row + b * dx;
-                        let v = plane[k];
-                        // Selects, not branches: which tap wins is data,
-                        // and a mispredicted branch per tap cost more than
-                        // the whole comparison.
-                        let take = v > best || (v.is_nan() & !best.is_nan());
-                        best_k = if take { k } else { best_k };
-                        best = if take { v } else { best };
+    let mut out = vec![0usize; g.channels * oh * ow];
+    if out.is_empty() {
+        return out;
+    }
+    // Planes are independent: large inputs split them over threads. A tap
+    // (a load, a compare and two selects) costs about as much as 32 of
+    // GEMM's multiply-adds, the unit of `for_each_run`'s threshold.
+    let taps = g.kernel[0] * g.kernel[1];
+    for_each_run(&mut out, oh * ow, oh * ow * taps * 32, |first, run| {
+        for (j, dst) in run.chunks_mut(oh * ow).enumerate() {
+            let base = (first + j) * h * w;
+            let plane = &image[base..base + h * w];
+            let mut dst = dst.iter_mut();
+            let mut push = |k: usize| *dst.next().expect("BUG: one index per window") = base + k;
+            for &(y0, ny) in &rows {
+                for &(x0, nx) in &cols {
+                    if (ny, nx, dy, dx) == (2, 2, 1, 1) {
+                        // The common 2×2 window, unrolled: four taps in
+                        // row-major order, the same rule as the loop below.
+                        let k = y0 * w + x0;
+                        let (a, b) = (
+                            first_max(plane, k, k + 1),
+                            first_max(plane, k + w, k + w + 1),
+                        );
+                        push(first_max(plane, a, b));
+                        continue;
                     }
+                    // Strictly greater replaces: ties keep the first maximum;
+                    // the first NaN replaces a number and is never replaced.
+                    let mut best_k = y0 * w + x0;
+                    let mut best = plane[best_k];
+                    for a in 0..ny {
+                        let row = (y0 + a * dy) * w + x0;
+                        for b in 0..nx {
+                            let k = row + b * dx;
+                            let v = plane[k];
+                            // Selects, not branches: which tap wins is data,
+                            // and a mispredicted branch per tap cost more
+                            // than the whole comparison.
+                            let take = v > best || (v.is_nan() & !best.is_nan());
+                            best_k = if take { k } else { best_k };
+                            best = if take { v } else { best };
+                        }
+                    }
+                    push(best_k);
                 }
-                out.push(base + best_k);
             }
         }
-    }
+    });
     out
 }
 
@@ -127,6 +139,26 @@ mod tests {
             stride,
             padding,
             dilation: [1, 1],
+        }
+    }
+
+    #[test]
+    fn planes_split_over_threads_give_each_window_its_own_maximum() {
+        // 256 planes of 28 × 28: enough work to split over two threads.
+        let g = Geom2d {
+            channels: 256,
+            ..geom([28, 28], [2, 2], [2, 2], [0, 0])
+        };
+        let x: Vec<f32> = (0..256 * 28 * 28)
+            .map(|i| ((i * 7919) % 100_003) as f32)
+            .collect();
+        let got = max_pool_argmax(&g, &x);
+        assert_eq!(got.len(), 256 * 14 * 14);
+        for (n, &k) in got.iter().enumerate() {
+            let (c, oy, ox) = (n / 196, n / 14 % 14, n % 14);
+            let taps = [0, 1, 28, 29].map(|d| c * 784 + 2 * oy * 28 + 2 * ox + d);
+            let want = *taps.iter().max_by(|&&a, &&b| x[a].total_cmp(&x[b])).unwrap();
+            assert_eq!(k, want, "window {n}");
         }
     }
 

@@ -101,9 +101,12 @@
 //! ## Threads
 //!
 //! Large operations use several threads: a GEMM splits the rows of its
-//! output, a convolution and `im2col` split the batch. An operation splits
-//! only above about 2²¹ multiply-adds (or copies) per thread, so small
-//! networks stay on the calling thread. [`set_num_threads`] bounds the count
+//! output, a convolution and `im2col` split the batch, max pooling splits its
+//! planes. An operation splits only above about 2²¹ multiply-adds (or
+//! copies) per thread, so small networks stay on the calling thread; the
+//! shares run on a pool of worker threads started at the first split and
+//! kept for the process, the calling thread taking the first share itself.
+//! [`set_num_threads`] bounds the count
 //! for the whole process (`set_num_threads(1)`: everything single-threaded);
 //! without it, the environment variable `WENGERT_NUM_THREADS`, read once, or
 //! else the number of available cores.

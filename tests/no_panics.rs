@@ -221,8 +221,8 @@ fn exercise_windows(a: &[usize], w: &[usize], fit: bool, bias: Option<usize>, p:
             .and_then(|c| c.try_col2im(size, im2col)),
         x.try_max_pool2d(k, s, pad),
         x.try_max_pool1d(k[1], s[1], pad[1]),
-        x.try_avg_pool2d(k, s, pad, p.groups % 2 == 0),
-        x.try_avg_pool1d(k[1], s[1], pad[1], p.groups % 2 == 1),
+        x.try_avg_pool2d(k, s, pad, p.groups.is_multiple_of(2)),
+        x.try_avg_pool1d(k[1], s[1], pad[1], !p.groups.is_multiple_of(2)),
         x.try_global_avg_pool(),
     ];
     for r in results.into_iter().flatten() {

@@ -84,7 +84,7 @@ pub trait Backward<T: Float>: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`Error::Unsupported`](crate::Error::Unsupported) when this rule is itself
+    /// [`Error::Unsupported`] when this rule is itself
     /// the result of a backward pass that cannot be differentiated again.
     fn backward(&self, grad_out: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>>;
 
@@ -131,7 +131,7 @@ pub trait Backward<T: Float>: Send + Sync {
     /// Returns false when [`backward`](Backward::backward) computes its
     /// gradients outside the tape (raw loops over slices). A backward pass with
     /// `create_graph` then records its gradients as values whose own backward is
-    /// [`Error::Unsupported`](crate::Error::Unsupported): a second derivative
+    /// [`Error::Unsupported`]: a second derivative
     /// through this op is an error, never a silent zero.
     fn differentiable(&self) -> bool {
         true

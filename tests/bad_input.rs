@@ -87,8 +87,12 @@ fn reshape_to_a_different_count() {
 #[test]
 fn shape_products_that_overflow() {
     let e = Tensor::<f32>::try_full([usize::MAX / 2, 3], 0.0).unwrap_err();
-    assert!(matches!(e, Error::ShapeOverflow { .. }));
-    names(e.to_string(), &["full", "overflows"]);
+    assert!(
+        matches!(&e, Error::ShapeOverflow { op: "full", shape } if shape.dims() == [usize::MAX / 2, 3]),
+        "{e}"
+    );
+    let shape = format!("[{}, 3]", usize::MAX / 2);
+    names(e.to_string(), &["full", &shape, "overflows"]);
 }
 
 #[test]
@@ -97,7 +101,11 @@ fn reductions_over_an_empty_axis() {
     assert!(matches!(e, Error::EmptyReduction { .. }));
     names(e.to_string(), &["max", "axis 1", "[2, 0]"]);
     let e = z(&[0]).try_mean().unwrap_err();
-    assert!(matches!(e, Error::EmptyReduction { .. }));
+    assert!(
+        matches!(&e, Error::EmptyReduction { op: "mean", axis: None, shape } if shape.dims() == [0]),
+        "{e:?}"
+    );
+    names(e.to_string(), &["mean", "all elements", "[0]", "empty"]);
 }
 
 #[test]
@@ -164,14 +172,28 @@ fn invalid_optimizer_hyper_parameters() {
     })
     .err()
     .unwrap();
-    names(e.to_string(), &["adam", "beta1", "1"]);
+    assert!(
+        matches!(
+            &e,
+            wengert::nn::Error::InvalidHyperParameter { name: "beta1", .. }
+        ),
+        "{e}"
+    );
+    names(e.to_string(), &["adam", "beta1", "[0, 1)", "got 1"]);
     let e = Adam::<f32>::new(AdamConfig {
         eps: -1e-8,
         ..AdamConfig::default()
     })
     .err()
     .unwrap();
-    names(e.to_string(), &["adam", "eps"]);
+    assert!(
+        matches!(
+            &e,
+            wengert::nn::Error::InvalidHyperParameter { name: "eps", .. }
+        ),
+        "{e}"
+    );
+    names(e.to_string(), &["adam", "eps", ">= 0", "got -0.00000001"]);
 }
 
 #[test]
@@ -227,14 +249,161 @@ fn malformed_idx_files() {
         ),
         "{e}"
     );
+    // Four dimensions of 2³² − 1: the product overflows even a 64-bit usize.
     let mut huge = vec![0, 0, 8, 4];
     for _ in 0..4 {
         huge.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
     }
     let e = read_idx(&huge).unwrap_err();
     assert!(
-        matches!(e, D::IdxDimsOverflow { .. } | D::IdxShortData { .. }),
+        matches!(&e, D::IdxDimsOverflow { dims } if dims == &[u32::MAX; 4]),
         "{e}"
+    );
+    names(
+        e.to_string(),
+        &[
+            "idx",
+            "[4294967295, 4294967295, 4294967295, 4294967295]",
+            "overflows",
+        ],
+    );
+}
+
+#[test]
+fn truncated_idx_headers() {
+    use wengert::data::Error as D;
+    // Three bytes of the four-byte magic.
+    let e = read_idx(&[0, 0, 8]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            D::IdxTruncatedHeader {
+                needed: 4,
+                actual: 3
+            }
+        ),
+        "{e}"
+    );
+    // Rank 3 promises 4 + 3·4 = 16 header bytes; the input ends after 10.
+    let e = read_idx(&[0, 0, 8, 3, 0, 0, 0, 2, 0, 0]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            D::IdxTruncatedHeader {
+                needed: 16,
+                actual: 10
+            }
+        ),
+        "{e}"
+    );
+    names(e.to_string(), &["idx", "header", "16", "10"]);
+}
+
+#[test]
+fn corrupt_gzip_stream() {
+    use wengert::data::Error as D;
+    // `gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3]), mtime=0)` in
+    // Python, cut after 16 of its 31 bytes: the deflate stream ends early.
+    let gz = [31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 96, 224, 96, 100, 96];
+    let e = read_idx(&gz).unwrap_err();
+    assert!(matches!(e, D::Gzip { .. }), "{e}");
+    names(e.to_string(), &["gzip", "corrupt or truncated"]);
+}
+
+/// An MNIST pair decoded from IDX bytes: `n_images` images of 1 × 2 pixels and
+/// the given labels.
+fn mnist_pair(n_images: u8, labels: &[u8]) -> Result<wengert::data::Dataset, wengert::data::Error> {
+    use wengert::data::idx::mnist_from_idx;
+    let mut images = vec![0, 0, 8, 3, 0, 0, 0, n_images, 0, 0, 0, 1, 0, 0, 0, 2];
+    images.extend(std::iter::repeat_n(7, 2 * usize::from(n_images)));
+    let mut labels_idx = vec![0, 0, 8, 1, 0, 0, 0, labels.len() as u8];
+    labels_idx.extend_from_slice(labels);
+    mnist_from_idx(&read_idx(&images)?, &read_idx(&labels_idx)?)
+}
+
+#[test]
+fn mnist_images_and_labels_that_do_not_match() {
+    use wengert::data::Error as D;
+    assert!(mnist_pair(2, &[7, 3]).is_ok());
+    // Counts differ.
+    let e = mnist_pair(3, &[7, 3]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            D::CountMismatch {
+                images: 3,
+                labels: 2
+            }
+        ),
+        "{e}"
+    );
+    names(e.to_string(), &["mnist", "3 images", "2 labels"]);
+    // A label of 10 or more.
+    let e = mnist_pair(2, &[7, 12]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            D::LabelOutOfRange {
+                what: "mnist",
+                index: 1,
+                label: 12,
+                classes: 10
+            }
+        ),
+        "{e}"
+    );
+    names(e.to_string(), &["mnist", "label 12", "index 1", "10"]);
+    // Files passed the wrong way round: labels where the images go.
+    let labels = read_idx(&[0, 0, 8, 1, 0, 0, 0, 1, 3]).unwrap();
+    let e = wengert::data::idx::mnist_from_idx(&labels, &labels).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            D::IdxRank {
+                expected: 3,
+                rank: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    names(e.to_string(), &["mnist images", "rank 3", "rank 1"]);
+}
+
+#[test]
+fn malformed_digits_csv() {
+    use wengert::data::{Error as D, parse_digits_csv};
+    let e = parse_digits_csv("1,2,3\n").unwrap_err();
+    assert!(
+        matches!(
+            e,
+            D::CsvColumns {
+                line: 1,
+                expected: 65,
+                found: 3
+            }
+        ),
+        "{e}"
+    );
+    names(e.to_string(), &["csv", "line 1", "3 columns", "65"]);
+    // A label of 10 in the last column of the second line.
+    let row = |label: u32| format!("{}{label}\n", "0,".repeat(64));
+    let e = parse_digits_csv(&(row(3) + &row(10))).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            D::CsvValue {
+                line: 2,
+                column: 65,
+                max: 9,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    names(
+        e.to_string(),
+        &["csv", "line 2", "column 65", "\"10\"", "0..=9"],
     );
 }
 
@@ -248,9 +417,23 @@ fn truncated_corrupted_and_foreign_checkpoints() {
     let bytes = module_to_bytes(&model).unwrap();
     let mut target = Linear::<f32>::new(3, 2, true, &mut rng).unwrap();
     let before = target.weight.to_vec();
-    // Truncated.
+    // Truncated in the data: the message gives the header length and the
+    // data bytes left (3 fewer than the tensors need).
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+    let data_len = bytes.len() as u64 - 8 - header_len;
     let e = load_module_from_bytes(&mut target, &bytes[..bytes.len() - 3]).unwrap_err();
+    assert!(
+        matches!(&e, wengert::nn::Error::Checkpoint { path, .. } if path == "<bytes>"),
+        "{e}"
+    );
+    let header = format!("the {header_len}-byte header");
+    let left = format!("the {} data bytes", data_len - 3);
+    names(e.to_string(), &[&header, &left, "truncated"]);
+    // Truncated in the header.
+    let e = load_module_from_bytes(&mut target, &bytes[..20]).unwrap_err();
     assert!(matches!(e, wengert::nn::Error::Checkpoint { .. }), "{e}");
+    let length = format!("header length {header_len}");
+    names(e.to_string(), &[&length, "the 12 bytes that follow"]);
     // Corrupted: one flipped bit in the data.
     let mut bad = bytes.clone();
     let last = bad.len() - 1;

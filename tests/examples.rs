@@ -7,6 +7,9 @@
 #![allow(clippy::duplicate_mod)]
 
 #[allow(dead_code)]
+#[path = "../examples/01-tensors-and-the-tape.rs"]
+mod ex01;
+#[allow(dead_code)]
 #[path = "../examples/02-backprop-by-hand.rs"]
 mod ex02;
 #[allow(dead_code)]
@@ -24,6 +27,52 @@ mod ex11;
 #[allow(dead_code)]
 #[path = "../examples/12-cnn.rs"]
 mod ex12;
+
+#[test]
+fn tape_records_each_op_once_its_gradients_equal_the_hand_derived_ones_and_the_line_fits() {
+    let r = ex01::run(&ex01::common::Args::for_tests(), false).unwrap();
+    // The dump's index, op(inputs) and shape columns, entry by entry.
+    let expected = [
+        ("leaf", "[3]"),
+        ("leaf", "[3]"),
+        ("mul(#0, #1)", "[3]"),
+        ("exp(#0)", "[3]"),
+        ("add(#2, #3)", "[3]"),
+        ("div(#4, #1)", "[3]"),
+        ("sum(#5)", "[]"),
+    ];
+    let lines: Vec<&str> = r.dump.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{}", r.dump);
+    for (i, (line, (call, shape))) in lines.iter().zip(expected).enumerate() {
+        let columns = format!("{:<4}{call:<28} {shape:<16} ", format!("#{i}"));
+        assert!(line.starts_with(&columns), "entry {i}: {line:?}");
+    }
+    // By hand: f = Σ (x + eˣ/y), ∂f/∂x = 1 + eˣ/y, ∂f/∂y = −eˣ/y².
+    let (x, y) = (ex01::X, ex01::Y);
+    let value: f64 = (0..3).map(|i| x[i] + x[i].exp() / y[i]).sum();
+    assert!((r.value - value).abs() < 1e-12, "{} vs {value}", r.value);
+    for i in 0..3 {
+        let (dx, dy) = (1.0 + x[i].exp() / y[i], -x[i].exp() / (y[i] * y[i]));
+        assert!(
+            (r.grad_x[i] - dx).abs() < 1e-12,
+            "df/dx[{i}] {} vs {dx}",
+            r.grad_x[i]
+        );
+        assert!(
+            (r.grad_y[i] - dy).abs() < 1e-12,
+            "df/dy[{i}] {} vs {dy}",
+            r.grad_y[i]
+        );
+    }
+    // The fit recovers the line the data were made with, up to the wiggle.
+    let ((w, b), (true_w, true_b)) = (r.line, ex01::TRUE_LINE);
+    assert!(
+        (w - true_w).abs() < 0.05 && (b - true_b).abs() < 0.05,
+        "w {w}, b {b}"
+    );
+    let (first, last) = (r.losses[0], *r.losses.last().unwrap());
+    assert!(last < first / 1000.0, "loss {first} -> {last}");
+}
 
 #[test]
 fn backprop_delta_formulas_equal_the_tape_and_training_lowers_the_loss() {

@@ -1,12 +1,17 @@
 //! The fallible op API driven by arbitrary shapes, axes, strides, paddings,
 //! indices and labels: every call returns `Ok` or a named error, never panics.
 //! Dimensions are kept below 8 so that what the shapes ask for stays small.
+//! Two tables: the core ops (`OPS`) and the losses and lookups of
+//! `wengert-nn` that take labels (`LOSSES`), which return the nn error.
 #![no_main]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
 use libfuzzer_sys::fuzz_target;
-use wengert::{Conv2dParams, Tensor};
+use wengert::nn::{Embedding, Reduction, loss};
+use wengert::{
+    Conv1dParams, Conv2dParams, ConvTranspose1dParams, ConvTranspose2dParams, Im2colParams, Tensor,
+};
 
 struct Bytes<'a>(&'a [u8], usize);
 
@@ -31,9 +36,12 @@ impl Bytes<'_> {
 
 fn tensor(dims: &[usize]) -> Tensor<f32> {
     let n: usize = dims.iter().product();
-    Tensor::from_vec((0..n).map(|i| (i as f32 * 0.37).sin()).collect(), dims.to_vec())
-        .unwrap()
-        .requires_grad()
+    Tensor::from_vec(
+        (0..n).map(|i| (i as f32 * 0.37).sin()).collect(),
+        dims.to_vec(),
+    )
+    .unwrap()
+    .requires_grad()
 }
 
 /// The system allocator with a cap on any single allocation: the ops' inputs
@@ -48,7 +56,10 @@ const CAP: usize = 64 << 20;
 unsafe impl GlobalAlloc for Capped {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if layout.size() > CAP {
-            eprintln!("allocation of {} bytes exceeds the 64 MiB cap", layout.size());
+            eprintln!(
+                "allocation of {} bytes exceeds the 64 MiB cap",
+                layout.size()
+            );
             std::process::abort();
         }
         // SAFETY: same layout contract as the caller's.
@@ -72,6 +83,7 @@ unsafe impl GlobalAlloc for Capped {
 static ALLOC: Capped = Capped;
 
 type Op = fn(&Tensor<f32>, &Tensor<f32>, &Args) -> wengert::Result<Tensor<f32>>;
+type Loss = fn(&Tensor<f32>, &Tensor<f32>, &Args) -> wengert::nn::Result<Tensor<f32>>;
 
 /// Everything the input bytes decide besides the two operands.
 struct Args {
@@ -83,6 +95,46 @@ struct Args {
     flag: bool,
     pads: Vec<(usize, usize)>,
     conv: Conv2dParams,
+    /// Output padding for the transposed convolutions.
+    out_pad: [usize; 2],
+    window: Im2colParams,
+    reduction: Reduction,
+}
+
+impl Args {
+    fn conv1d(&self) -> Conv1dParams {
+        let c = &self.conv;
+        Conv1dParams {
+            stride: c.stride[0],
+            padding: c.padding[1],
+            dilation: c.dilation[0],
+            groups: c.groups,
+        }
+    }
+    fn conv_transpose2d(&self) -> ConvTranspose2dParams {
+        let c = &self.conv;
+        ConvTranspose2dParams {
+            stride: c.stride,
+            padding: c.padding,
+            output_padding: self.out_pad,
+            dilation: c.dilation,
+            groups: c.groups,
+        }
+    }
+    fn conv_transpose1d(&self) -> ConvTranspose1dParams {
+        let c = self.conv1d();
+        ConvTranspose1dParams {
+            stride: c.stride,
+            padding: c.padding,
+            output_padding: self.out_pad[1],
+            dilation: c.dilation,
+            groups: c.groups,
+        }
+    }
+    /// Pooling window, stride and padding from the im2col window.
+    fn pool(&self) -> ([usize; 2], [usize; 2], [usize; 2]) {
+        (self.window.kernel, self.window.stride, self.window.padding)
+    }
 }
 
 const OPS: &[Op] = &[
@@ -114,10 +166,56 @@ const OPS: &[Op] = &[
     |x, y, a| x.try_scatter_add(a.a1, &a.idx, a.sb.clone(), y),
     |_, _, a| Tensor::try_one_hot(&a.idx, a.n),
     |x, y, a| x.try_conv2d(y, None, a.conv),
+    |x, y, a| x.try_conv2d(y, Some(&Tensor::zeros([a.n])), a.conv),
+    |x, y, a| x.try_conv1d(y, None, a.conv1d()),
+    |x, y, a| x.try_conv_transpose2d(y, None, a.conv_transpose2d()),
+    |x, y, a| x.try_conv_transpose1d(y, Some(&Tensor::zeros([a.n])), a.conv_transpose1d()),
+    |x, _, a| x.try_im2col(a.window),
+    |x, _, a| x.try_col2im([a.n, a.idx.len()], a.window),
     |x, _, a| x.try_max_pool2d([a.n, 2], [1 + a.n % 2, 1], [a.idx.len() % 2, 0]),
+    |x, _, a| {
+        let (k, s, p) = a.pool();
+        x.try_max_pool2d(k, s, p)
+    },
+    |x, _, a| {
+        let (k, s, p) = a.pool();
+        x.try_avg_pool2d(k, s, p, a.flag)
+    },
+    |x, _, a| {
+        let (k, s, p) = a.pool();
+        x.try_max_pool1d(k[1], s[1], p[1])
+    },
     |x, _, a| x.try_avg_pool1d(a.n, 1 + a.n % 3, a.idx.len() % 2, a.flag),
     |x, _, _| x.try_global_avg_pool(),
 ];
+
+/// Labels come from `idx` (values below 9), so some are out of range.
+const LOSSES: &[Loss] = &[
+    |x, _, a| loss::cross_entropy(x, &a.idx, a.reduction),
+    |x, _, a| loss::nll_loss(x, &a.idx, a.reduction),
+    |x, y, a| loss::cross_entropy_probs(x, y, a.reduction),
+    |x, y, a| loss::binary_cross_entropy(&x.sigmoid(), &y.sigmoid(), a.reduction),
+    |x, y, a| loss::binary_cross_entropy(x, y, a.reduction),
+    |x, y, a| loss::binary_cross_entropy_with_logits(x, y, a.reduction),
+    |x, y, a| loss::mse_loss(x, y, a.reduction),
+    |x, y, a| loss::huber_loss(x, y, a.n as f64 - 1.0, a.reduction),
+    |x, y, a| loss::kl_div(x, &y.sigmoid(), a.reduction),
+    |x, _, a| Embedding::from_tensor(x.clone())?.try_lookup(&a.idx, a.sb.clone()),
+];
+
+/// Runs `op` on fresh operands on a fresh tape, then the backward of its
+/// result, so that each successful op's backward runs too (a tape is
+/// consumed by its first backward).
+fn exercise<E>(
+    sa: &[usize],
+    sb: &[usize],
+    op: impl Fn(&Tensor<f32>, &Tensor<f32>) -> Result<Tensor<f32>, E>,
+) {
+    let (x, y) = (tensor(sa), tensor(sb));
+    if let Ok(r) = op(&x, &y) {
+        let _ = r.sum().backward();
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let mut b = Bytes(data, 0);
@@ -131,14 +229,32 @@ fuzz_target!(|data: &[u8]| {
         dilation: [b.next() as usize % 3, 1],
         groups: b.next() as usize % 3,
     };
-    let args = Args { sb: sb.clone(), a1, a2, idx, n, flag, pads, conv };
-    // Fresh operands on a fresh tape for every op, so that each successful
-    // op's backward runs too (a tape is consumed by its first backward).
+    let out_pad = [b.next() as usize % 3, b.next() as usize % 3];
+    let window = Im2colParams {
+        kernel: [b.next() as usize % 4, b.next() as usize % 4],
+        stride: [b.next() as usize % 3, b.next() as usize % 3],
+        padding: [b.next() as usize % 3, b.next() as usize % 3],
+        dilation: [b.next() as usize % 3, b.next() as usize % 3],
+    };
+    let reduction = [Reduction::Mean, Reduction::Sum, Reduction::None][b.next() as usize % 3];
+    let args = Args {
+        sb: sb.clone(),
+        a1,
+        a2,
+        idx,
+        n,
+        flag,
+        pads,
+        conv,
+        out_pad,
+        window,
+        reduction,
+    };
     for op in OPS {
-        let (x, y) = (tensor(&sa), tensor(&sb));
-        if let Ok(r) = op(&x, &y, &args) {
-            let _ = r.sum().backward();
-        }
+        exercise(&sa, &sb, |x, y| op(x, y, &args));
+    }
+    for op in LOSSES {
+        exercise(&sa, &sb, |x, y| op(x, y, &args));
     }
     let _ = tensor(&sa).try_argmax(Some(a1));
 });

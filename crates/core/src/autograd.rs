@@ -169,7 +169,10 @@ impl<T: Float> Tensor<T> {
     /// [`Error::NonScalarBackward`] when the output has more than one element
     /// (use [`Tensor::backward_with`] and a seed); [`Error::NotRecorded`] when
     /// nothing was recorded; [`Error::TapeConsumed`] on a second backward over
-    /// the same tape; [`Error::MixedTapes`] when the graph joins a consumed tape.
+    /// the same tape; [`Error::MixedTapes`] when the graph joins a consumed tape;
+    /// [`Error::Anomaly`] for a non-finite value found by
+    /// [`detect_anomaly`](crate::detect_anomaly), in the forward pass (before
+    /// anything is replayed) or in a backward rule's gradients.
     ///
     /// # Panics
     ///
@@ -277,14 +280,7 @@ pub(crate) fn replay<T: Float>(
         if inner.consumed {
             return Err(Error::TapeConsumed);
         }
-        if let Some((entry, op, count)) = inner.anomaly {
-            return Err(Error::Anomaly {
-                entry,
-                op,
-                phase: Phase::Forward,
-                count,
-            });
-        }
+        inner.forward_anomaly()?;
         if consume {
             inner.consumed = true;
         }
@@ -569,6 +565,41 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn anomaly_mode_reports_a_forward_only_anomaly_through_check_anomaly() {
+        use crate::{Phase, detect_anomaly};
+        let x = Tensor::from_vec(vec![-1.0f64, 4.0], [2])
+            .unwrap()
+            .requires_grad();
+        // No backward anywhere: the op returns IEEE's NaN, the tape keeps the entry.
+        let y = detect_anomaly(|| {
+            let r = x.sqrt(); // NaN at -1: entry 1
+            &r * &r
+        });
+        assert!(y.to_vec()[0].is_nan());
+        let forward = Error::Anomaly {
+            entry: 1,
+            op: "sqrt",
+            phase: Phase::Forward,
+            count: 1,
+        };
+        // Asked after detect_anomaly returned, and asked again: same answer.
+        assert_eq!(y.check_anomaly(), Err(forward.clone()));
+        assert_eq!(y.check_anomaly(), Err(forward.clone()));
+        // A later backward, even outside anomaly mode, reports it before replaying.
+        assert_eq!(y.sum().backward().unwrap_err(), forward);
+        // Outside anomaly mode nothing is recorded as an anomaly (on a fresh
+        // tape: while `y` lives, its tape is the thread's and would still
+        // report entry 1).
+        drop(y);
+        let z = x.sqrt();
+        assert!(z.to_vec()[0].is_nan());
+        assert_eq!(z.check_anomaly(), Ok(()));
+        // Unrecorded values have nothing to report.
+        let c = Tensor::from_vec(vec![f64::NAN], [1]).unwrap();
+        assert_eq!(detect_anomaly(|| c.exp()).check_anomaly(), Ok(()));
     }
 
     #[test]

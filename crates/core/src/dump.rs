@@ -165,6 +165,65 @@ mod tests {
     }
 
     #[test]
+    fn dump_lines_show_the_output_shape_and_exact_summary() {
+        let x = Tensor::from_vec(vec![1.0f64, -2.0, 3.0, 6.0], [2, 2])
+            .unwrap()
+            .requires_grad();
+        let sq = &x * &x; // [1, 4, 9, 36]
+        let y = sq.sum_axes(&[1], false); // [5, 45]
+        let dump = y.tape_dump();
+        let lines: Vec<&str> = dump.lines().collect();
+        // Hand-computed: min, max and mean of each value, in `{:.4e}`.
+        assert_eq!(
+            lines,
+            [
+                "#0  leaf                         [2, 2]           min -2.0000e0 max 6.0000e0 mean 2.0000e0",
+                "#1  mul(#0, #0)                  [2, 2]           min 1.0000e0 max 3.6000e1 mean 1.2500e1",
+                "#2  sum(#1)                      [2]              min 5.0000e0 max 4.5000e1 mean 2.5000e1",
+            ],
+            "{dump}"
+        );
+    }
+
+    #[test]
+    fn dot_marks_parameters_as_boxes_and_the_loss_as_a_double_octagon() {
+        let w = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], [3])
+            .unwrap()
+            .requires_grad();
+        let b = Tensor::scalar(0.5f32).requires_grad();
+        let e = w.exp();
+        let loss = (&e + &b).sum();
+        let dot = loss.tape_dot();
+        let lines: Vec<&str> = dot.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "digraph tape {",
+                "  rankdir=BT;",
+                r##"  n0 [shape=box, label="#0 parameter\n[3]"];"##,
+                r##"  n1 [shape=ellipse, label="#1 exp\n[3]"];"##,
+                "  n0 -> n1;",
+                r##"  n2 [shape=box, label="#2 parameter\n[]"];"##,
+                r##"  n3 [shape=ellipse, label="#3 add\n[3]"];"##,
+                "  n1 -> n3;",
+                "  n2 -> n3;",
+                r##"  n4 [shape=doubleoctagon, label="#4 sum (loss)\n[]"];"##,
+                "  n3 -> n4;",
+                "}",
+            ],
+            "{dot}"
+        );
+        // From an intermediate value, the graph stops there and marks it.
+        let partial = e.tape_dot();
+        assert!(
+            partial.ends_with(
+                "  n1 [shape=doubleoctagon, label=\"#1 exp (loss)\\n[3]\"];\n  n0 -> n1;\n}\n"
+            ),
+            "{partial}"
+        );
+    }
+
+    #[test]
     fn untracked_values_have_no_tape() {
         assert!(
             Tensor::<f32>::ones([1])

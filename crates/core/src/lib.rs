@@ -90,7 +90,8 @@
 //! [`Tensor::tape_dump`] lists the Wengert list behind a value (entry, op,
 //! inputs, shape, value summary); [`Tensor::tape_dot`] exports it to Graphviz;
 //! [`detect_anomaly`] finds the first op that produced a NaN or an infinity, in
-//! the forward or the backward pass.
+//! the forward or the backward pass (a forward one surfaces at the next
+//! `backward`, or at once from [`Tensor::check_anomaly`]).
 //!
 //! ## Errors and panics
 //!

@@ -35,7 +35,7 @@ use std::thread::LocalKey;
 
 use smallvec::SmallVec;
 
-use crate::error::Result;
+use crate::error::{Error, Phase, Result};
 use crate::storage::WeakStorage;
 use crate::{Float, Shape, Tensor};
 
@@ -84,7 +84,7 @@ pub trait Backward<T: Float>: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`Error::Unsupported`](crate::Error::Unsupported) when this rule is itself
+    /// [`Error::Unsupported`] when this rule is itself
     /// the result of a backward pass that cannot be differentiated again.
     fn backward(&self, grad_out: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>>;
 
@@ -131,7 +131,7 @@ pub trait Backward<T: Float>: Send + Sync {
     /// Returns false when [`backward`](Backward::backward) computes its
     /// gradients outside the tape (raw loops over slices). A backward pass with
     /// `create_graph` then records its gradients as values whose own backward is
-    /// [`Error::Unsupported`](crate::Error::Unsupported): a second derivative
+    /// [`Error::Unsupported`]: a second derivative
     /// through this op is an error, never a silent zero.
     fn differentiable(&self) -> bool {
         true
@@ -327,14 +327,28 @@ pub fn is_anomaly_enabled() -> bool {
     ANOMALY.with(Cell::get)
 }
 
-/// Runs `f` in anomaly mode: every recorded forward value and every gradient a
-/// backward rule produces is checked for NaN and infinity. The first
-/// non-finite forward value is remembered by its tape, and `backward` then
-/// fails with [`Error::Anomaly`](crate::Error::Anomaly) naming that entry and
-/// its op before replaying anything; during replay, the first non-finite
-/// gradient stops the pass with the same error, marked `backward`. Costs a
+/// Runs `f` in anomaly mode: every forward value an op records and every
+/// gradient a backward rule returns is checked for NaN and infinity. Costs a
 /// scan of every value: use it to find where a NaN comes from, not in
 /// production.
+///
+/// When each kind of anomaly surfaces:
+///
+/// - **Forward.** The op does not fail: it returns its value as usual (IEEE
+///   arithmetic), and its tape remembers the first entry whose value holds a
+///   NaN or an infinity. That entry surfaces as [`Error::Anomaly`] with
+///   [`Phase::Forward`] from the next `backward` over that tape
+///   ([`Tensor::backward`], [`Tensor::backward_with`], [`grad`](crate::grad),
+///   ...), before anything is replayed and whether or not that call is itself
+///   inside `detect_anomaly`; or at once from [`Tensor::check_anomaly`] on any
+///   value recorded on that tape. A forward pass that is neither
+///   differentiated nor checked reports nothing. Only recorded ops are checked
+///   (some input requires a gradient, outside [`no_grad`]), and a tape is
+///   shared by everything recorded on the thread while it lives, so the first
+///   anomaly may come from a computation the value does not depend on.
+/// - **Backward.** During a replay inside `detect_anomaly`, the first backward
+///   rule that returns a non-finite gradient stops the pass with
+///   [`Error::Anomaly`] and [`Phase::Backward`].
 ///
 /// # Examples
 ///
@@ -344,6 +358,12 @@ pub fn is_anomaly_enabled() -> bool {
 /// let err = detect_anomaly(|| x.sqrt().sum().backward()).unwrap_err();
 /// assert!(matches!(err, Error::Anomaly { entry: 1, op: "sqrt", phase: Phase::Forward, .. }));
 /// assert_eq!(err.to_string(), "anomaly: entry #1 (sqrt) produced 1 non-finite value in the forward pass");
+///
+/// // Forward only: nothing is differentiated, so ask the value.
+/// let y = detect_anomaly(|| x.log().sum()); // ln(-1) is NaN, at entry 1
+/// assert!(y.item().is_nan());
+/// let err = y.check_anomaly().unwrap_err();
+/// assert!(matches!(err, Error::Anomaly { entry: 1, op: "log", phase: Phase::Forward, count: 1 }));
 /// ```
 pub fn detect_anomaly<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(bool);
@@ -385,7 +405,55 @@ fn current_tape<T: Float>() -> Arc<Tape<T>> {
     })
 }
 
+impl<T> TapeInner<T> {
+    /// The first forward anomaly recorded on this tape, as the error that
+    /// `backward` and [`Tensor::check_anomaly`] return.
+    pub(crate) fn forward_anomaly(&self) -> Result<()> {
+        match self.anomaly {
+            Some((entry, op, count)) => Err(Error::Anomaly {
+                entry,
+                op,
+                phase: Phase::Forward,
+                count,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
 impl<T: Float> Tensor<T> {
+    /// Checks the tape this value was recorded on for a forward anomaly: the
+    /// first op that produced a NaN or an infinity while recording inside
+    /// [`detect_anomaly`]. This is how a forward pass that is never
+    /// differentiated reports one (`backward` reports it too). Only a read of
+    /// what recording found; the check runs inside `detect_anomaly` or not.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Anomaly`] with [`Phase::Forward`] naming the entry and its op,
+    /// the first found on the tape (see [`detect_anomaly`] for which entries
+    /// that covers). A value that was not recorded has nothing to report.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::{detect_anomaly, Tensor};
+    /// let x = Tensor::from_vec(vec![0.0f32, 2.0], [2]).unwrap().requires_grad();
+    /// let y = detect_anomaly(|| x.exp().sum()); // entries #1 exp, #2 sum
+    /// assert!(y.check_anomaly().is_ok());
+    /// let z = detect_anomaly(|| (x.log() * 2.0).sum()); // ln 0 = -inf at #3
+    /// let err = z.check_anomaly().unwrap_err();
+    /// assert_eq!(err.to_string(), "anomaly: entry #3 (log) produced 1 non-finite value in the forward pass");
+    /// // `y` was recorded on the same (thread's) tape, so it reports #3 too.
+    /// assert_eq!(y.check_anomaly().unwrap_err(), err);
+    /// ```
+    pub fn check_anomaly(&self) -> Result<()> {
+        match &self.node {
+            Node::Recorded(r, _) => r.upgrade().map_or(Ok(()), |t| t.lock().forward_anomaly()),
+            _ => Ok(()),
+        }
+    }
+
     /// Returns `value` as the output of an op with the given inputs, recording
     /// the op on the tape when recording is on and some input is tracked.
     ///

@@ -196,6 +196,12 @@ fn view<T>(data: &[T], offset: usize, ld: usize, transposed: bool) -> MatRef<'_,
 pub fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
     d.check(x.len(), w.len(), y.len());
     let (l, k, per_group) = (d.l(), d.k(), d.c_out / d.groups);
+    if k == 0 {
+        // No input channels: every output is an empty sum (and the column
+        // scratch is empty, so there is nothing to im2col into).
+        y.fill(T::ZERO);
+        return;
+    }
     if y.is_empty() {
         return;
     }
@@ -432,7 +438,15 @@ mod tests {
     #[test]
     fn conv_kernels_match_naive_loops_at_awkward_sizes() {
         for batch in [0, 1, 3] {
-            for c in [[1, 1, 1], [3, 2, 1], [4, 6, 2], [3, 3, 3], [2, 0, 1]] {
+            // [0, 4, 2]: no input channels, found by the ops fuzz target.
+            for c in [
+                [1, 1, 1],
+                [3, 2, 1],
+                [4, 6, 2],
+                [3, 3, 3],
+                [2, 0, 1],
+                [0, 4, 2],
+            ] {
                 for size in [[1, 1], [4, 5], [7, 3]] {
                     for k in [[1, 1], [2, 3], [3, 3]] {
                         for spd in [[1, 0, 1], [2, 1, 1], [1, 2, 2], [3, 1, 1]] {

@@ -833,6 +833,33 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn zero_input_channels_give_the_bias_and_zero_gradients() {
+        // Found by the ops fuzz target: with no input channels each output
+        // is an empty sum, and the kernel indexed past its empty scratch.
+        let x = Tensor::<f64>::zeros([6, 0, 1]).requires_grad();
+        let w = Tensor::<f64>::zeros([6, 0, 2]).requires_grad();
+        let b = Tensor::from_vec((0..6).map(f64::from).collect(), [6])
+            .unwrap()
+            .requires_grad();
+        let p = Conv1dParams {
+            stride: 2,
+            padding: 2,
+            dilation: 2,
+            groups: 2,
+        };
+        let y = x.try_conv1d(&w, Some(&b), p).unwrap();
+        assert_eq!(y.dims(), &[6, 6, 2]);
+        assert_eq!(y.to_vec()[..4], [0.0, 0.0, 1.0, 1.0]);
+        let g = y.sum().backward().unwrap();
+        assert_eq!(g.get(&b).unwrap().to_vec(), vec![12.0; 6]); // 6 images × 2 positions
+        assert_eq!(g.get(&x).unwrap().numel(), 0);
+        let x = Tensor::<f64>::zeros([2, 0, 3, 3]);
+        let w = Tensor::<f64>::zeros([4, 0, 2, 2]);
+        let y = x.conv2d(&w, None, Conv2dParams::default());
+        assert_eq!((y.dims(), y.to_vec()), (&[2, 4, 2, 2][..], vec![0.0; 32]));
+    }
+
+    #[test]
     fn empty_batch_gives_an_empty_output() {
         let x = Tensor::<f64>::zeros([0, 2, 4, 4]);
         let w = Tensor::<f64>::ones([3, 2, 2, 2]);

@@ -30,7 +30,7 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use safetensors::tensor::{Dtype, Metadata, View};
+use safetensors::tensor::{Dtype, Metadata, SafeTensorError, View};
 use wengert_core::{Float, Tensor};
 
 use crate::error::{Error, Result};
@@ -251,8 +251,15 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], source: &str) -> Result<Decoded<'a>> {
             len - 8
         )));
     }
-    let (n, meta): (usize, Metadata) = safetensors::SafeTensors::read_metadata(bytes)
-        .map_err(|e| err(format!("not a valid safetensors file: {e}")))?;
+    let (n, meta): (usize, Metadata) =
+        safetensors::SafeTensors::read_metadata(bytes).map_err(|e| match e {
+            // The most common damage, a cut-off file: say how much is there.
+            SafeTensorError::MetadataIncompleteBuffer => err(format!(
+                "the {n}-byte header describes tensors that do not exactly cover the {} data bytes after it (truncated, or bytes appended)",
+                (len - 8) as u64 - n
+            )),
+            e => err(format!("not a valid safetensors file: {e}")),
+        })?;
     let data = &bytes[8 + n..];
     let mut metadata: BTreeMap<String, String> = meta
         .metadata()

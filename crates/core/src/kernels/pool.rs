@@ -157,7 +157,10 @@ mod tests {
         for (n, &k) in got.iter().enumerate() {
             let (c, oy, ox) = (n / 196, n / 14 % 14, n % 14);
             let taps = [0, 1, 28, 29].map(|d| c * 784 + 2 * oy * 28 + 2 * ox + d);
-            let want = *taps.iter().max_by(|&&a, &&b| x[a].total_cmp(&x[b])).unwrap();
+            let want = *taps
+                .iter()
+                .max_by(|&&a, &&b| x[a].total_cmp(&x[b]))
+                .unwrap();
             assert_eq!(k, want, "window {n}");
         }
     }

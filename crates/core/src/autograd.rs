@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::error::Phase;
 use crate::error::{Error, Result};
+use crate::spare;
 use crate::tape::{
     Backward, LeafId, Node, Tape, is_anomaly_enabled, non_finite, record_unsupported,
     with_grad_mode,
@@ -287,7 +288,8 @@ pub(crate) fn replay<T: Float>(
     }
     let check = is_anomaly_enabled();
     let top = starts.iter().map(|(i, _)| *i).max().unwrap_or(0);
-    let mut grads: Vec<Option<Tensor<T>>> = vec![None; top + 1];
+    let mut grads: Vec<Option<Tensor<T>>> = spare::take();
+    grads.resize_with(top + 1, || None);
     for (i, seed) in starts {
         accumulate(&mut grads[i], seed, opts.create_graph);
     }
@@ -295,7 +297,7 @@ pub(crate) fn replay<T: Float>(
         by_leaf: HashMap::new(),
         by_entry: HashMap::new(),
     };
-    with_grad_mode(opts.create_graph, || {
+    let replayed = with_grad_mode(opts.create_graph, || {
         for i in (0..=top).rev() {
             let Some(grad_out) = grads[i].take() else {
                 continue;
@@ -353,8 +355,9 @@ pub(crate) fn replay<T: Float>(
             }
         }
         Ok(())
-    })?;
-    Ok(out)
+    });
+    spare::keep(grads);
+    replayed.map(|()| out)
 }
 
 fn read_step<T>(tape: &Tape<T>, i: usize, consume: bool, grad_shape: &Shape) -> Step<T> {

@@ -128,6 +128,7 @@ mod higher;
 pub mod kernels;
 mod ops;
 mod shape;
+mod spare;
 mod storage;
 #[cfg(any(test, feature = "proptest"))]
 pub mod strategies;

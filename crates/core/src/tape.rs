@@ -14,7 +14,9 @@
 //! 3. **Freeing.** A plain backward *consumes* the tape: each entry's saved state
 //!    is dropped right after it has run, and each intermediate gradient as soon as
 //!    it has been passed on. The tape itself is a `Vec`, so dropping it never
-//!    recurses, however long the chain.
+//!    recurses, however long the chain. The thread keeps that `Vec`'s buffer,
+//!    emptied, for its next tape (up to 4 MiB; see `spare.rs`), so a training
+//!    loop does not regrow it every step.
 //!
 //! Which tape an op records on: the tape of its first recorded input, or else the
 //! thread's *current* tape, which is created on demand and held weakly, so that a
@@ -36,6 +38,7 @@ use std::thread::LocalKey;
 use smallvec::SmallVec;
 
 use crate::error::{Error, Phase, Result};
+use crate::spare;
 use crate::storage::WeakStorage;
 use crate::{Float, Shape, Tensor};
 
@@ -178,20 +181,34 @@ pub(crate) struct TapeInner<T> {
 /// A Wengert list of recorded operations. Tensors refer to it by entry index.
 pub struct Tape<T> {
     inner: Mutex<TapeInner<T>>,
+    /// Keeps the entry buffer for the thread's next tape (see `spare.rs`):
+    /// [`spare::keep`] for `Entry<T>`, stored here because it needs
+    /// `T: 'static`, which the `Drop` impl cannot ask for.
+    recycle: fn(Vec<Entry<T>>),
 }
 
-impl<T> Tape<T> {
+impl<T> Drop for Tape<T> {
+    fn drop(&mut self) {
+        let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+        (self.recycle)(std::mem::take(&mut inner.entries));
+    }
+}
+
+impl<T: 'static> Tape<T> {
     fn new() -> Self {
         Tape {
             inner: Mutex::new(TapeInner {
-                entries: Vec::new(),
+                entries: spare::take(),
                 leaves: HashMap::new(),
                 consumed: false,
                 anomaly: None,
             }),
+            recycle: spare::keep::<Entry<T>>,
         }
     }
+}
 
+impl<T> Tape<T> {
     pub(crate) fn lock(&self) -> MutexGuard<'_, TapeInner<T>> {
         // A panic while the lock was held (inside our own bookkeeping) would be a
         // bug; the data is still a consistent Vec, so keep going.

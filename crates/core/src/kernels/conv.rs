@@ -13,15 +13,24 @@
 //!
 //! where `Y` and `G` (the output gradient) are `[c_out, t·L]` views of `t`
 //! images of `[c_out, L]`: the image itself when `t = 1`, else a copy. A tile
-//! holds at most [`TILE_BUDGET`] column entries (one image when a single
-//! image exceeds it), and the batch is split over threads first
-//! ([`crate::kernels::par`]), each thread reusing its own buffers.
+//! holds at most [`TILE_BUDGET`] column entries, and the batch is split over
+//! threads first ([`crate::kernels::par`]), each thread reusing its own
+//! buffers.
+//!
+//! In the forward pass and the weight gradient, an image whose column matrix
+//! alone exceeds the budget is processed in *bands* of output rows instead,
+//! each band's columns built ([`im2col_band`]) and multiplied while they are
+//! still in cache: W5's 64-channel 32×32 image has 2.3 MiB of columns, more
+//! than a core's L2, and building them whole before the GEMM packed them
+//! again cost its forward pass about a tenth of its time
+//! (`docs/benchmarks.md`). The input gradient, whose GEMM writes the columns
+//! that `col2im` then reads, measured the same banded or not, and stays whole.
 
 use std::ops::Range;
 
 use crate::Float;
 use crate::kernels::gemm::MatRef;
-use crate::kernels::im2col::{Geom2d, col2im_strided, im2col_strided};
+use crate::kernels::im2col::{Geom2d, col2im_strided, im2col_band, im2col_strided};
 use crate::kernels::par::{for_each_run, map_ranges};
 
 /// The most column-matrix entries one tile builds (1 MiB of `f32`), so that
@@ -85,6 +94,24 @@ impl ConvDims {
     /// Multiply-adds per image of each of the three products.
     fn work(&self) -> usize {
         self.c_out * self.k() * self.l()
+    }
+
+    /// The output rows per band (see [`forward_banded`]): all `oh` when one
+    /// image's columns fit the tile budget, else as few bands as fit it, of
+    /// even heights.
+    fn band(&self) -> usize {
+        let [oh, ow] = self.image.out().expect("BUG: conv geometry was validated");
+        let fit = (TILE_BUDGET / (self.image.rows() * ow).max(1)).clamp(1, oh.max(1));
+        oh.div_ceil(oh.div_ceil(fit).max(1)).max(1)
+    }
+
+    /// The bands of `band` output rows (the last one shorter), each with its
+    /// pixel count.
+    fn bands(&self, band: usize) -> impl Iterator<Item = (Range<usize>, usize)> {
+        let [oh, ow] = self.image.out().expect("BUG: conv geometry was validated");
+        (0..oh)
+            .step_by(band)
+            .map(move |oy| (oy..(oy + band).min(oh), (band.min(oh - oy)) * ow))
     }
 
     /// The images per tile for a run of `images`.
@@ -205,7 +232,12 @@ pub fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
     if y.is_empty() {
         return;
     }
+    let (band, [oh, _]) = (d.band(), d.image.out().expect("BUG: validated"));
     for_each_run(y, d.c_out * l, d.work(), |first, ys| {
+        if band < oh {
+            forward_banded(d, x, w, first, ys, band);
+            return;
+        }
         let images = ys.len() / (d.c_out * l);
         let tile = d.tile(images);
         let mut s = Scratch::new(d, tile);
@@ -229,6 +261,41 @@ pub fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
             }
         }
     });
+}
+
+/// [`forward`] for images whose column matrix exceeds [`TILE_BUDGET`]: each
+/// image `first..` of `ys` is computed in bands of `band` output rows, whose
+/// columns ([`im2col_band`]) stay in cache between being written and being
+/// packed by the GEMM (a whole image's would not: W5's is 2.3 MiB). Each
+/// band's `[c_out, band·ow]` product is then copied into the image's rows.
+fn forward_banded<T: Float>(
+    d: &ConvDims,
+    x: &[T],
+    w: &[T],
+    first: usize,
+    ys: &mut [T],
+    band: usize,
+) {
+    let (l, k, per_group, len) = (d.l(), d.k(), d.c_out / d.groups, d.image_len());
+    let ow = l / d.image.out().expect("BUG: validated")[0];
+    let mut cols = vec![T::ZERO; d.image.rows() * band * ow];
+    let mut prod = vec![T::ZERO; d.c_out * band * ow];
+    for (j, y) in ys.chunks_mut(d.c_out * l).enumerate() {
+        let image = &x[(first + j) * len..(first + j + 1) * len];
+        for (oys, nb) in d.bands(band) {
+            let oy = oys.start;
+            im2col_band(&d.image, image, oys, &mut cols, nb);
+            let prod = &mut prod[..d.c_out * nb];
+            for (g, p_g) in prod.chunks_mut(per_group * nb).enumerate() {
+                let w_g = view(w, g * per_group * k, k, false);
+                let cols_g = view(&cols, g * k * nb, nb, false);
+                T::gemm_raw(per_group, k, nb, w_g, cols_g, p_g);
+            }
+            for (o, row) in prod.chunks(nb).enumerate() {
+                y[o * l + oy * ow..][..nb].copy_from_slice(row);
+            }
+        }
+    }
 }
 
 /// Writes the input gradient `grad_x = col2im(wᵀ · grad_out)` of
@@ -315,7 +382,11 @@ pub fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut
     if grad_w.is_empty() || l == 0 {
         return;
     }
+    let (band, [oh, _]) = (d.band(), d.image.out().expect("BUG: validated"));
     let parts = map_ranges(d.batch, d.work(), |range| {
+        if band < oh {
+            return grad_weight_banded(d, x, grad_out, range, band);
+        }
         let tile = d.tile(range.len());
         let mut s = Scratch::new(d, tile);
         let mut acc = vec![T::ZERO; grad_w.len()];
@@ -342,6 +413,37 @@ pub fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut
     for part in parts {
         grad_w.iter_mut().zip(&part).for_each(|(a, &p)| *a += p);
     }
+}
+
+/// One thread's share of [`grad_weight`] band by band (see
+/// [`forward_banded`]): `Σ` over images `range` and their bands of
+/// `G_g[:, band] · cols_bandᵀ`.
+fn grad_weight_banded<T: Float>(
+    d: &ConvDims,
+    x: &[T],
+    grad_out: &[T],
+    range: Range<usize>,
+    band: usize,
+) -> Vec<T> {
+    let (l, k, per_group, len) = (d.l(), d.k(), d.c_out / d.groups, d.image_len());
+    let ow = l / d.image.out().expect("BUG: validated")[0];
+    let mut cols = vec![T::ZERO; d.image.rows() * band * ow];
+    let mut acc = vec![T::ZERO; d.c_out * k];
+    let mut part = vec![T::ZERO; d.c_out * k];
+    for b in range {
+        let go = &grad_out[b * d.c_out * l..(b + 1) * d.c_out * l];
+        for (oys, nb) in d.bands(band) {
+            let oy = oys.start;
+            im2col_band(&d.image, &x[b * len..(b + 1) * len], oys, &mut cols, nb);
+            for (g, part_g) in part.chunks_mut(per_group * k).enumerate() {
+                let go_g = view(go, g * per_group * l + oy * ow, l, false);
+                let cols_gt = view(&cols, g * k * nb, nb, true);
+                T::gemm_raw(per_group, nb, k, go_g, cols_gt, part_g);
+            }
+            acc.iter_mut().zip(&part).for_each(|(a, &p)| *a += p);
+        }
+    }
+    acc
 }
 
 #[cfg(test)]
@@ -463,10 +565,17 @@ mod tests {
 
     #[test]
     fn conv_kernels_match_naive_loops_for_one_image_per_tile_and_threads() {
-        // 576 rows × 43·43 columns per image exceed the tile budget: one
-        // image per tile, written straight into the output; the two images
+        // 576 rows × 43·21 columns per image exceed the tile budget: each
+        // image in bands of output rows (15, 15, 13); the two images
         // carry enough work to split over two threads.
-        check(dims(2, [64, 2, 1], [43, 43], [3, 3], [1, 1, 1]));
+        let d = dims(2, [64, 2, 1], [43, 43], [3, 3], [1, 1, 1]);
+        assert_eq!((d.image.out(), d.band()), (Some([43, 21]), 15));
+        check(d);
+        // Banded with groups, strides 2 × 3 and dilation 2: 46 output rows
+        // in bands of 10, 10, 10, 10, 6.
+        let d = dims(1, [64, 4, 2], [94, 120], [3, 3], [2, 1, 2]);
+        assert_eq!((d.image.out(), d.band()), (Some([46, 40]), 10));
+        check(d);
         // Many small images per tile, split over threads.
         check(dims(40, [3, 8, 1], [12, 12], [5, 5], [1, 2, 1]));
     }

@@ -10,6 +10,8 @@
 //! Callers validate the geometry ([`Geom2d::out`]); these loops index slices
 //! directly, so a wrong length panics here instead of reading out of bounds.
 
+use std::ops::Range;
+
 /// The length of one output axis of a sliding window:
 /// `floor((size + 2·padding − dilation·(kernel − 1) − 1) / stride) + 1`.
 ///
@@ -110,18 +112,20 @@ impl Geom2d {
     }
 
     /// Calls `f(row, oy, plane_offset, iy, (lo, hi), first_ix)` for every
-    /// (row, oy) pair, which indexes `ow` consecutive column entries; `iy` is
+    /// (row, oy) pair with `oy` in `oys`, which indexes `ow` consecutive
+    /// column entries; `iy` is
     /// the input row read (`None` on the padding), and
     /// output columns `lo..hi` read input columns `first_ix + (ox − lo)·sw`
     /// (the others lie on the padding). Shared by both loops so that they
     /// are adjoint by construction.
     fn for_each_segment(
         &self,
+        oys: Range<usize>,
         mut f: impl FnMut(usize, usize, usize, Option<usize>, (usize, usize), usize),
     ) {
         let [h, w] = self.size;
         let [kh, kw] = self.kernel;
-        let [oh, ow] = self.out().expect("BUG: im2col geometry was validated");
+        let [_, ow] = self.out().expect("BUG: im2col geometry was validated");
         let (s1, p1) = (self.stride[1], self.padding[1]);
         for c in 0..self.channels {
             for i in 0..kh {
@@ -133,7 +137,7 @@ impl Geom2d {
                     let hi = (w + p1).saturating_sub(off).div_ceil(s1).clamp(lo, ow);
                     // Only read when lo < hi; then it lies inside the row.
                     let first_ix = if lo < hi { lo * s1 + off - p1 } else { 0 };
-                    for oy in 0..oh {
+                    for oy in oys.clone() {
                         let iy = (oy * self.stride[0] + i * self.dilation[0])
                             .checked_sub(self.padding[0])
                             .filter(|&iy| iy < h);
@@ -193,13 +197,52 @@ pub fn im2col<T: crate::Float>(g: &Geom2d, image: &[T], cols: &mut [T]) {
 /// assert_eq!(cols, [1.0, 2.0, 4.0, 5.0, 2.0, 3.0, 5.0, 6.0]);
 /// ```
 pub fn im2col_strided<T: crate::Float>(g: &Geom2d, image: &[T], cols: &mut [T], ld: usize) {
+    let [oh, _] = g.out().expect("BUG: im2col geometry was validated");
+    im2col_band(g, image, 0..oh, cols, ld);
+}
+
+/// As [`im2col_strided`], for the band of output rows `oys` only: the columns
+/// of the `oys.len()·ow` output pixels of those rows, row `r` of the column
+/// matrix starting at `cols[r · ld]` (`ld ≥ oys.len()·ow`). A large image's
+/// column matrix is built and multiplied band by band, so that each band
+/// stays in cache between being written and being read by the GEMM.
+///
+/// # Panics
+///
+/// When the geometry does not fit, `oys` is not inside `0..oh`, `ld` is too
+/// small, or a slice is too short.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::im2col::{im2col, im2col_band, Geom2d};
+/// let g = Geom2d { channels: 1, size: [3, 3], kernel: [2, 2], stride: [1, 1],
+///                  padding: [0, 0], dilation: [1, 1] };
+/// let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
+/// let mut all = [0.0f32; 16];
+/// im2col(&g, &x, &mut all); // 4 rows (taps) × 4 output pixels
+/// let mut band = [0.0f32; 8];
+/// im2col_band(&g, &x, 1..2, &mut band, 2); // output row 1: pixels 2 and 3
+/// for r in 0..4 {
+///     assert_eq!(band[r * 2..r * 2 + 2], all[r * 4 + 2..r * 4 + 4]);
+/// }
+/// ```
+pub fn im2col_band<T: crate::Float>(
+    g: &Geom2d,
+    image: &[T],
+    oys: Range<usize>,
+    cols: &mut [T],
+    ld: usize,
+) {
     let [oh, ow] = g.out().expect("BUG: im2col geometry was validated");
     let w = g.size[1];
     assert_eq!(image.len(), g.channels * g.size[0] * w, "BUG: im2col image");
-    assert!(ld >= oh * ow, "BUG: im2col row stride");
+    assert!(oys.start <= oys.end && oys.end <= oh, "BUG: im2col band");
+    assert!(ld >= oys.len() * ow, "BUG: im2col row stride");
     let s1 = g.stride[1];
-    g.for_each_segment(|row, oy, base, iy, (lo, hi), ix0| {
-        let start = row * ld + oy * ow;
+    let first = oys.start;
+    g.for_each_segment(oys, |row, oy, base, iy, (lo, hi), ix0| {
+        let start = row * ld + (oy - first) * ow;
         let out = &mut cols[start..start + ow];
         match iy {
             None => out.fill(T::ZERO),
@@ -269,7 +312,7 @@ pub fn col2im_strided<T: crate::Float>(g: &Geom2d, cols: &[T], ld: usize, image:
     assert!(ld >= oh * ow, "BUG: col2im row stride");
     image.fill(T::ZERO);
     let s1 = g.stride[1];
-    g.for_each_segment(|row, oy, base, iy, (lo, hi), ix0| {
+    g.for_each_segment(0..oh, |row, oy, base, iy, (lo, hi), ix0| {
         if let Some(iy) = iy {
             let dst = &mut image[base + iy * w..base + (iy + 1) * w];
             let start = row * ld + oy * ow;
@@ -377,12 +420,32 @@ mod tests {
                             for (a, b) in back.iter().zip(&want) {
                                 assert!((a - b).abs() < 1e-12, "{g:?}");
                             }
+                            check_bands(&g, &x, &cols);
                         }
                     }
                 }
             }
         }
         assert!(cases > 100);
+    }
+
+    /// Every band height: the bands of `im2col_band` are the column blocks
+    /// of `cols`.
+    fn check_bands(g: &Geom2d, x: &[f64], cols: &[f64]) {
+        let [oh, ow] = g.out().unwrap();
+        let l = oh * ow;
+        for band in 1..=oh.max(1) {
+            for oy in (0..oh).step_by(band) {
+                let oys = oy..(oy + band).min(oh);
+                let nb = oys.len() * ow;
+                let mut part = vec![f64::NAN; g.rows() * nb];
+                im2col_band(g, x, oys, &mut part, nb);
+                for r in 0..g.rows() {
+                    let (at, block) = (r * l + oy * ow, r * nb..(r + 1) * nb);
+                    assert_eq!(part[block], cols[at..at + nb], "{g:?} band {band}");
+                }
+            }
+        }
     }
 
     #[test]

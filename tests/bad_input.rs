@@ -272,31 +272,26 @@ fn malformed_idx_files() {
 #[test]
 fn truncated_idx_headers() {
     use wengert::data::Error as D;
-    // Three bytes of the four-byte magic.
-    let e = read_idx(&[0, 0, 8]).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            D::IdxTruncatedHeader {
-                needed: 4,
-                actual: 3
-            }
-        ),
-        "{e}"
-    );
-    // Rank 3 promises 4 + 3·4 = 16 header bytes; the input ends after 10.
-    let e = read_idx(&[0, 0, 8, 3, 0, 0, 0, 2, 0, 0]).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            D::IdxTruncatedHeader {
-                needed: 16,
-                actual: 10
-            }
-        ),
-        "{e}"
-    );
-    names(e.to_string(), &["idx", "header", "16", "10"]);
+    // Three bytes of the four-byte magic; then rank 3, which promises
+    // 4 + 3·4 = 16 header bytes, in an input that ends after 10.
+    for (bytes, want_needed, want_actual) in [
+        (&[0u8, 0, 8][..], 4, 3),
+        (&[0, 0, 8, 3, 0, 0, 0, 2, 0, 0][..], 16, 10),
+    ] {
+        let e = read_idx(bytes).unwrap_err();
+        assert!(
+            matches!(e, D::IdxTruncatedHeader { needed, actual } if (needed, actual) == (want_needed, want_actual)),
+            "{e}"
+        );
+        names(
+            e.to_string(),
+            &[
+                "idx",
+                &format!("needs {want_needed} bytes"),
+                &format!("has {want_actual}"),
+            ],
+        );
+    }
 }
 
 #[test]

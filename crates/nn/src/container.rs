@@ -23,17 +23,14 @@ use crate::module::{
 /// assert_eq!(net.len(), 2);
 /// ```
 pub struct Sequential<T: Float = f32> {
-    layers: Vec<Box<dyn Module<T>>>,
-    /// `layers.{i}` for each layer, formatted once rather than on every visit.
-    prefixes: Vec<String>,
+    /// Each layer with its name prefix `layers.{i}`, formatted once rather
+    /// than on every visit.
+    layers: Vec<(String, Box<dyn Module<T>>)>,
 }
 
 impl<T: Float> Default for Sequential<T> {
     fn default() -> Self {
-        Sequential {
-            layers: Vec::new(),
-            prefixes: Vec::new(),
-        }
+        Sequential { layers: Vec::new() }
     }
 }
 
@@ -76,8 +73,8 @@ impl<T: Float> Sequential<T> {
     /// assert!(!s.is_empty());
     /// ```
     pub fn push(&mut self, layer: impl Module<T> + 'static) {
-        self.prefixes.push(format!("layers.{}", self.layers.len()));
-        self.layers.push(Box::new(layer));
+        let prefix = format!("layers.{}", self.layers.len());
+        self.layers.push((prefix, Box::new(layer)));
     }
 
     /// Returns the number of layers.
@@ -106,33 +103,33 @@ impl<T: Float> Sequential<T> {
 impl<T: Float> Module<T> for Sequential<T> {
     fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         let mut y = x.clone();
-        for l in &self.layers {
+        for (_, l) in &self.layers {
             y = l.try_forward(&y)?;
         }
         Ok(y)
     }
     fn visit_parameters(&self, f: &mut dyn FnMut(&str, &Tensor<T>)) {
-        for (i, l) in self.layers.iter().enumerate() {
-            visit_child(&self.prefixes[i], l.as_ref(), f);
+        for (prefix, l) in &self.layers {
+            visit_child(prefix, l.as_ref(), f);
         }
     }
     fn visit_parameters_mut(&mut self, f: &mut dyn FnMut(&str, &mut Tensor<T>)) {
-        for (i, l) in self.layers.iter_mut().enumerate() {
-            visit_child_mut(&self.prefixes[i], l.as_mut(), f);
+        for (prefix, l) in &mut self.layers {
+            visit_child_mut(prefix, l.as_mut(), f);
         }
     }
     fn visit_buffers(&self, f: &mut dyn FnMut(&str, &Tensor<T>)) {
-        for (i, l) in self.layers.iter().enumerate() {
-            visit_child_buffers(&self.prefixes[i], l.as_ref(), f);
+        for (prefix, l) in &self.layers {
+            visit_child_buffers(prefix, l.as_ref(), f);
         }
     }
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut Tensor<T>)) {
-        for (i, l) in self.layers.iter_mut().enumerate() {
-            visit_child_buffers_mut(&self.prefixes[i], l.as_mut(), f);
+        for (prefix, l) in &mut self.layers {
+            visit_child_buffers_mut(prefix, l.as_mut(), f);
         }
     }
     fn set_training(&mut self, training: bool) {
-        for l in &mut self.layers {
+        for (_, l) in &mut self.layers {
             l.set_training(training);
         }
     }

@@ -85,8 +85,6 @@ pub fn max_pool_argmax<T: Float>(g: &Geom2d, image: &[T]) -> Vec<usize> {
                         push(first_max(plane, a, b));
                         continue;
                     }
-                    // Strictly greater replaces: ties keep the first maximum;
-                    // the first NaN replaces a number and is never replaced.
                     let mut best_k = y0 * w + x0;
                     let mut best = plane[best_k];
                     for a in 0..ny {
@@ -97,7 +95,7 @@ pub fn max_pool_argmax<T: Float>(g: &Geom2d, image: &[T]) -> Vec<usize> {
                             // Selects, not branches: which tap wins is data,
                             // and a mispredicted branch per tap cost more
                             // than the whole comparison.
-                            let take = v > best || (v.is_nan() & !best.is_nan());
+                            let take = beats(v, best);
                             best_k = if take { k } else { best_k };
                             best = if take { v } else { best };
                         }
@@ -110,16 +108,18 @@ pub fn max_pool_argmax<T: Float>(g: &Geom2d, image: &[T]) -> Vec<usize> {
     out
 }
 
-/// Of the taps `i` before `j`, the one that wins: `j` only when strictly
-/// greater, or a NaN where `i` is a number.
+/// True when a later tap `v` replaces the best so far: strictly greater, or
+/// a NaN where the best is a number (so ties keep the first maximum and the
+/// first NaN is never replaced).
+#[inline]
+fn beats<T: Float>(v: T, best: T) -> bool {
+    v > best || (v.is_nan() & !best.is_nan())
+}
+
+/// Of the taps `i` before `j`, the one that wins under [`beats`].
 #[inline]
 fn first_max<T: Float>(plane: &[T], i: usize, j: usize) -> usize {
-    let (a, b) = (plane[i], plane[j]);
-    if b > a || (b.is_nan() & !a.is_nan()) {
-        j
-    } else {
-        i
-    }
+    if beats(plane[j], plane[i]) { j } else { i }
 }
 
 #[cfg(test)]

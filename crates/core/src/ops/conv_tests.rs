@@ -221,8 +221,9 @@ fn plain_backward_kernels_equal_the_recorded_backward() {
     }
 }
 
-/// The lecture notes' 4×4 input ("O que é uma convolução").
-fn notes_input() -> Tensor<f64> {
+/// The lecture notes' 4×4 input ("O que é uma convolução"; the pooling
+/// section, "Camadas pooling", uses it too).
+pub(crate) fn notes_input() -> Tensor<f64> {
     Tensor::from_vec(
         vec![
             1.0, 3.0, 6.0, 4.0, 2.0, 2.0, 0.0, 4.0, 5.0, 0.0, 1.0, 4.0, 4.0, 4.0, 1.0, 3.0,

@@ -28,7 +28,7 @@ use smallvec::smallvec;
 use crate::kernels::pool::max_pool_argmax;
 use crate::ops::im2col::{Im2colParams, check_window};
 use crate::tape::{Backward, Grads};
-use crate::{Float, Shape, Tensor, is_grad_enabled};
+use crate::{Float, Shape, Tensor};
 
 /// The parameters of one pooling call, for validation and messages.
 struct PoolSpec {
@@ -184,7 +184,7 @@ impl<T: Float> Backward<T> for MaxPoolBackward {
     }
     fn backward(&self, grad_out: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
         let flat = grad_out.reshape([self.argmax.len()]);
-        let grad_x = if is_grad_enabled() {
+        let grad_x = if Tensor::would_record(&[&flat]) {
             Tensor::zeros([self.input.numel()]).index_add(0, &self.argmax, &flat)
         } else {
             let mut gx = vec![T::ZERO; self.input.numel()];
@@ -471,6 +471,7 @@ impl<T: Float> Tensor<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::conv::tests::notes_input;
     use crate::testing::*;
     use rand::{Rng, SeedableRng};
 
@@ -539,17 +540,6 @@ mod tests {
                 return (x, k, s, p);
             }
         }
-    }
-
-    /// The lecture notes' 4×4 input ("Camadas pooling").
-    fn notes_input() -> Tensor<f64> {
-        Tensor::from_vec(
-            vec![
-                1.0, 3.0, 6.0, 4.0, 2.0, 2.0, 0.0, 4.0, 5.0, 0.0, 1.0, 4.0, 4.0, 4.0, 1.0, 3.0,
-            ],
-            [1, 1, 4, 4],
-        )
-        .unwrap()
     }
 
     #[test]

@@ -108,13 +108,16 @@ impl<T: Float> Tensor<T> {
                 kept,
             }));
         }
-        let mut data = self.as_slice().to_vec();
+        // The first reduction reads the input in place: no copy of it.
+        let mut data: Option<Vec<T>> = None;
         let mut shape = self.shape().clone();
         for &ax in &axes {
             let (outer, len, inner) = shape.split_at_axis(ax);
-            data = sum_axis(&data, outer, len, inner);
+            let src = data.as_deref().unwrap_or(self.as_slice());
+            data = Some(sum_axis(src, outer, len, inner));
             shape = shape.reduced(ax, true);
         }
+        let data = data.unwrap_or_else(|| self.as_slice().to_vec());
         let kept = shape;
         let out = if keepdim {
             kept.clone()

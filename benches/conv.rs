@@ -15,6 +15,10 @@
 //! batch 64, conv 6@5×5 pad 2, ReLU, max-pool 2, conv 16@5×5, ReLU, max-pool
 //! 2, 400-120-84-10 with ReLU, softmax cross-entropy, backward and an SGD
 //! update. The peak RSS of the process is printed last.
+//!
+//! `pool` times `max_pool2d` (2×2, stride 2, under `no_grad`) alone on the
+//! output of LeNet's first convolution, `[64, 6, 28, 28]` of uniform noise:
+//! the pooling kernel whose tie rule decides every window.
 
 use std::hint::black_box;
 
@@ -50,6 +54,9 @@ fn main() {
     }
     if args.runs("lenet") {
         lenet_step(iters);
+    }
+    if args.runs("pool") {
+        pool_lenet(iters);
     }
     print_peak_rss();
 }
@@ -158,4 +165,13 @@ fn lenet_step(iters: usize) {
         pct(&times, 0.1) * 1e3,
         pct(&times, 0.9) * 1e3
     );
+}
+
+fn pool_lenet(iters: usize) {
+    let mut rng = StdRng::seed_from_u64(6);
+    let x = Tensor::<f32>::rand_uniform([64, 6, 28, 28], -1.0, 1.0, &mut rng).unwrap();
+    let times = time(3, iters, || {
+        black_box(no_grad(|| x.max_pool2d([2, 2], [2, 2], [0, 0])));
+    });
+    report("max_pool2d [64,6,28,28]", &times, 0.0);
 }

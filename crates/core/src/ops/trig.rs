@@ -64,7 +64,7 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(y.sum().backward().unwrap().get(&x).unwrap().to_vec(), vec![1.0, 0.0]);
     /// ```
     pub fn tanh(&self) -> Tensor<T> {
-        let y = self.map(Float::tanh);
+        let y = self.map_x8(T::tanh_x8, Float::tanh);
         Tensor::from_op_with_output(y, &[self], |y| TanhBackward { y: y.clone() })
     }
 }
@@ -162,8 +162,23 @@ impl<T: Float> Backward<T> for TanhGradBackward<T> {
 
 #[cfg(test)]
 mod tests {
-    use crate::Tensor;
     use crate::testing::*;
+    use crate::{Float, Tensor};
+
+    #[test]
+    fn tanh_gives_the_scalar_kernel_at_every_length() {
+        // Both paths (below and from 64 elements), whole blocks of eight and
+        // every remainder, in both element types.
+        for n in (0..=27).chain(60..=75) {
+            let v: Vec<f32> = (0..n).map(|i| (i as f32 - 13.0) * 0.077).collect();
+            let y = Tensor::from_vec(v.clone(), [n]).unwrap().tanh();
+            let want: Vec<f32> = v.iter().map(|&x| Float::tanh(x)).collect();
+            assert_eq!(y.to_vec(), want, "f32, n = {n}");
+            let v64: Vec<f64> = v.iter().map(|&x| f64::from(x)).collect();
+            let y = Tensor::from_vec(v64.clone(), [n]).unwrap().tanh();
+            assert_eq!(y.to_vec(), v64.iter().map(|x| x.tanh()).collect::<Vec<_>>());
+        }
+    }
 
     #[test]
     fn tanh_golden_value() {

@@ -112,6 +112,16 @@
 //! without it, the environment variable `WENGERT_NUM_THREADS`, read once, or
 //! else the number of available cores.
 //!
+//! One interaction to know: wengert runs `matrixmultiply` single-threaded on
+//! each share. If another crate in your build switches on `matrixmultiply`'s
+//! `threading` feature (burn-ndarray does, and Cargo unifies features across a
+//! build), `matrixmultiply` splits every product again over its own threads
+//! (`MATMUL_NUM_THREADS`, by default the physical cores), inside wengert's
+//! shares and beyond [`set_num_threads`]. Run such a program with
+//! `MATMUL_NUM_THREADS=1`: on 2 cores a LeNet-5 training step at 2 threads
+//! took 8-10 ms with the nested splitting and 5.5 ms without
+//! (`docs/benchmarks.md`).
+//!
 //! ## Features
 //!
 //! - `proptest`: the public `strategies` module (proptest strategies for

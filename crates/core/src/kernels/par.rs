@@ -13,7 +13,10 @@
 //!
 //! The thread count is [`num_threads`]: set it with [`set_num_threads`], or
 //! with the environment variable `WENGERT_NUM_THREADS` read once at the first
-//! use; by default it is the number of available cores.
+//! use; by default it is the number of available cores. It does not bound
+//! `matrixmultiply`'s own threads, which exist only when some crate in the
+//! build switches on its `threading` feature: then set `MATMUL_NUM_THREADS=1`
+//! (see the crate docs, "Threads").
 
 use std::cell::Cell;
 use std::ops::Range;

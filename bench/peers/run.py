@@ -278,7 +278,7 @@ def main():
             builds.append(["cargo", "build", "--release", "--bin", "wengert_bench",
                            "--no-default-features", "--target-dir",
                            os.path.dirname(WENGERT_BIN)])
-        if [x for x in rust if x != "wengert"]:
+        if any(x != "wengert" for x in rust):
             cmd = ["cargo", "build", "--release", "--bins", "--no-default-features"]
             if features:
                 cmd += ["--features", ",".join(features)]

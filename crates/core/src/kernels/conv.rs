@@ -200,6 +200,34 @@ fn view<T>(data: &[T], offset: usize, ld: usize, transposed: bool) -> MatRef<'_,
     }
 }
 
+/// Each group's `[per_group, k]` block of `w`, transposed in place of the
+/// block: `matrixmultiply` packs a column-major left operand in whole panels,
+/// a row-major one element by element, and the forward packs the weights
+/// again for every band or tile (W5's forward, `[32, 64, 32, 32]` by
+/// `[64, 64, 3, 3]`: 4% faster on one thread, 8% on two).
+fn transpose_groups<T: Float>(w: &[T], per_group: usize, k: usize) -> Vec<T> {
+    let mut wt = vec![T::ZERO; w.len()];
+    for (src, dst) in w.chunks(per_group * k).zip(wt.chunks_mut(per_group * k)) {
+        for (i, row) in src.chunks(k).enumerate() {
+            for (p, &v) in row.iter().enumerate() {
+                dst[p * per_group + i] = v;
+            }
+        }
+    }
+    wt
+}
+
+/// Group `g`'s weights `[per_group, k]` as a view of [`transpose_groups`]'s
+/// result.
+fn weight_view<T>(wt: &[T], g: usize, per_group: usize, k: usize) -> MatRef<'_, T> {
+    MatRef {
+        data: wt,
+        offset: g * per_group * k,
+        row_stride: 1,
+        col_stride: per_group,
+    }
+}
+
 /// Writes `y = conv(x, w)`: `x: [batch, c_in, h, w]`, `w: [c_out, c_in/g,
 /// kh, kw]`, `y: [batch, c_out, oh, ow]`, all row-major; every element of `y`
 /// is written.
@@ -233,9 +261,11 @@ pub fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
         return;
     }
     let (band, [oh, _]) = (d.band(), d.image.out().expect("BUG: validated"));
+    let wt = transpose_groups(w, per_group, k);
+    let w_g = |g: usize| weight_view(&wt, g, per_group, k);
     for_each_run(y, d.c_out * l, d.work(), |first, ys| {
         if band < oh {
-            forward_banded(d, x, w, first, ys, band);
+            forward_banded(d, x, &w_g, first, ys, band);
             return;
         }
         let images = ys.len() / (d.c_out * l);
@@ -251,9 +281,8 @@ pub fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
                 &mut s.wide[..d.c_out * ld]
             };
             for (g, y_g) in dst.chunks_mut(per_group * ld).enumerate() {
-                let w_g = view(w, g * per_group * k, k, false);
                 let cols_g = view(&s.cols, g * k * ld, ld, false);
-                T::gemm_raw(per_group, k, ld, w_g, cols_g, y_g);
+                T::gemm_raw(per_group, k, ld, w_g(g), cols_g, y_g);
             }
             if t > 1 {
                 let out = &mut ys[start * d.c_out * l..(start + t) * d.c_out * l];
@@ -268,10 +297,10 @@ pub fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
 /// columns ([`im2col_band`]) stay in cache between being written and being
 /// packed by the GEMM (a whole image's would not: W5's is 2.3 MiB). Each
 /// band's `[c_out, band·ow]` product is then copied into the image's rows.
-fn forward_banded<T: Float>(
+fn forward_banded<'w, T: Float>(
     d: &ConvDims,
     x: &[T],
-    w: &[T],
+    w_g: &impl Fn(usize) -> MatRef<'w, T>,
     first: usize,
     ys: &mut [T],
     band: usize,
@@ -287,9 +316,8 @@ fn forward_banded<T: Float>(
             im2col_band(&d.image, image, oys, &mut cols, nb);
             let prod = &mut prod[..d.c_out * nb];
             for (g, p_g) in prod.chunks_mut(per_group * nb).enumerate() {
-                let w_g = view(w, g * per_group * k, k, false);
                 let cols_g = view(&cols, g * k * nb, nb, false);
-                T::gemm_raw(per_group, k, nb, w_g, cols_g, p_g);
+                T::gemm_raw(per_group, k, nb, w_g(g), cols_g, p_g);
             }
             for (o, row) in prod.chunks(nb).enumerate() {
                 y[o * l + oy * ow..][..nb].copy_from_slice(row);

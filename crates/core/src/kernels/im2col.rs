@@ -263,6 +263,111 @@ pub fn im2col_band<T: crate::Float>(
     });
 }
 
+/// The transpose of [`im2col_band`]: for the band of output rows `oys`, row
+/// `p` of `rows` (starting at `rows[p · ld]`, `ld ≥ channels·kh·kw`) holds
+/// the window of output pixel `p` of the band, in the order of the column
+/// matrix's rows (taps `(c, i, j)`, 0 on the padding); the entries of a row
+/// past `channels·kh·kw` are left alone.
+///
+/// The weight gradient multiplies by the transposed column matrix, and
+/// `matrixmultiply` packs an operand laid out this way in panels, where it
+/// would gather the column matrix element by element.
+///
+/// # Panics
+///
+/// When the geometry does not fit, `oys` is not inside `0..oh`, `ld` is too
+/// small, or a slice is too short.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::im2col::{im2col, im2row_band, Geom2d};
+/// let g = Geom2d { channels: 1, size: [3, 3], kernel: [2, 2], stride: [1, 1],
+///                  padding: [0, 0], dilation: [1, 1] };
+/// let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
+/// let mut cols = [0.0f32; 16];
+/// im2col(&g, &x, &mut cols); // 4 taps × 4 output pixels
+/// let mut rows = [0.0f32; 16];
+/// im2row_band(&g, &x, 0..2, &mut rows, 4); // 4 output pixels × 4 taps
+/// for p in 0..4 {
+///     for r in 0..4 {
+///         assert_eq!(rows[p * 4 + r], cols[r * 4 + p]);
+///     }
+/// }
+/// ```
+pub fn im2row_band<T: crate::Float>(
+    g: &Geom2d,
+    image: &[T],
+    oys: Range<usize>,
+    rows: &mut [T],
+    ld: usize,
+) {
+    let [oh, ow] = g.out().expect("BUG: im2row geometry was validated");
+    let ([h, w], [kh, kw], k) = (g.size, g.kernel, g.rows());
+    assert_eq!(image.len(), g.channels * h * w, "BUG: im2row image");
+    assert!(oys.start <= oys.end && oys.end <= oh, "BUG: im2row band");
+    assert!(ld >= k, "BUG: im2row row stride");
+    if k == 0 {
+        return;
+    }
+    let ([s0, s1], [p0, p1], [d0, d1]) = (g.stride, g.padding, g.dilation);
+    // Each tap's offset from its window's top-left pixel, when the window
+    // lies inside the image; and each run of `kw` taps' first offset.
+    let taps: Vec<usize> = (0..g.channels)
+        .flat_map(|c| {
+            (0..kh).flat_map(move |i| (0..kw).map(move |j| c * h * w + i * d0 * w + j * d1))
+        })
+        .collect();
+    let runs: Vec<usize> = taps.iter().step_by(kw).copied().collect();
+    let inner = |row: &mut [T], at: &[T]| match (d1, kw) {
+        (1, 3) => copy_runs::<T, 3>(row, at, &runs),
+        (1, 5) => copy_runs::<T, 5>(row, at, &runs),
+        (1, 7) => copy_runs::<T, 7>(row, at, &runs),
+        _ => {
+            for (dst, &t) in row.iter_mut().zip(&taps) {
+                *dst = at[t];
+            }
+        }
+    };
+    let pixels = (oys.start..oys.end).flat_map(|oy| (0..ow).map(move |ox| (oy, ox)));
+    for ((oy, ox), row) in pixels.zip(rows.chunks_mut(ld)) {
+        let row = &mut row[..k];
+        // The window's top-left corner, in padded coordinates.
+        let (y0, x0) = (oy * s0, ox * s1);
+        let inside =
+            y0 >= p0 && y0 + (kh - 1) * d0 < h + p0 && x0 >= p1 && x0 + (kw - 1) * d1 < w + p1;
+        if inside {
+            inner(row, &image[(y0 - p0) * w + x0 - p1..]);
+            continue;
+        }
+        let mut dst = row.iter_mut();
+        for c in 0..g.channels {
+            for i in 0..kh {
+                let iy = (y0 + i * d0).checked_sub(p0).filter(|&iy| iy < h);
+                for j in 0..kw {
+                    let ix = (x0 + j * d1).checked_sub(p1).filter(|&ix| ix < w);
+                    let v = match (iy, ix) {
+                        (Some(iy), Some(ix)) => image[c * h * w + iy * w + ix],
+                        _ => T::ZERO,
+                    };
+                    *dst.next().expect("BUG: a row holds every tap") = v;
+                }
+            }
+        }
+    }
+}
+
+/// Fills `row` with runs of `KW` consecutive elements of `at`, the `r`-th
+/// starting at `runs[r]`: a fixed-length copy, which compiles to a few moves
+/// (a `memcpy` call per run of three to seven elements cost more than the
+/// copy).
+fn copy_runs<T: Copy, const KW: usize>(row: &mut [T], at: &[T], runs: &[usize]) {
+    for (dst, &o) in row.chunks_exact_mut(KW).zip(runs) {
+        let src: &[T; KW] = at[o..o + KW].try_into().expect("BUG: a run of KW");
+        dst.copy_from_slice(src);
+    }
+}
+
 /// Overwrites `image` (`[channels, h, w]`) with the adjoint of [`im2col`]:
 /// each pixel is the sum of the `cols` entries that were read from it.
 ///
@@ -390,7 +495,7 @@ mod tests {
         for c in [1, 2, 3] {
             for h in [0, 1, 2, 5, 7] {
                 for w in [0, 1, 3, 4, 12] {
-                    for (kh, kw) in [(1, 1), (2, 3), (3, 3)] {
+                    for (kh, kw) in [(1, 1), (2, 3), (3, 3), (3, 5), (1, 7)] {
                         for (s, p, d) in [
                             ([1, 1], [0, 0], [1, 1]),
                             ([1, 1], [1, 2], [1, 1]),
@@ -443,10 +548,24 @@ mod tests {
                 let oys = oy..(oy + band).min(oh);
                 let nb = oys.len() * ow;
                 let mut part = vec![f64::NAN; g.rows() * nb];
-                im2col_band(g, x, oys, &mut part, nb);
+                im2col_band(g, x, oys.clone(), &mut part, nb);
                 for r in 0..g.rows() {
                     let (at, block) = (r * l + oy * ow, r * nb..(r + 1) * nb);
                     assert_eq!(part[block], cols[at..at + nb], "{g:?} band {band}");
+                }
+                // The transposed band, with one spare entry per row (untouched).
+                let ld = g.rows() + 1;
+                let mut rows = vec![f64::NAN; nb * ld];
+                im2row_band(g, x, oys.clone(), &mut rows, ld);
+                for p in 0..nb {
+                    for r in 0..g.rows() {
+                        assert_eq!(
+                            rows[p * ld + r],
+                            cols[r * l + oy * ow + p],
+                            "{g:?} band {band}"
+                        );
+                    }
+                    assert!(rows[p * ld + g.rows()].is_nan(), "{g:?}");
                 }
             }
         }

@@ -118,19 +118,17 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
             c.weight_decay.l2() != 0.0,
             c.weight_decay.decoupled() != 0.0,
         );
-        self.table.apply(model, grads, |theta, grad, st| {
+        self.table.apply(model, grads, move |theta, grad, st| {
             let clr = T::from_f64(c.lr / (1.0 + (st.step - 1) as f64 * c.lr_decay));
-            let s = &mut st.bufs[0];
-            for i in 0..theta.len() {
-                if use_decoupled {
-                    theta[i] *= shrink;
-                }
-                let mut g = grad[i];
-                if use_l2 {
-                    g += l2 * theta[i];
-                }
-                s[i] += g * g;
-                theta[i] -= clr * (g / (s[i].sqrt() + eps));
+            if use_decoupled {
+                theta.iter_mut().for_each(|t| *t *= shrink);
+            }
+            // Zipped (no bounds checks) with the scalars captured by value:
+            // vector instructions (see `Adam`).
+            for ((t, &g), s) in theta.iter_mut().zip(grad).zip(st.bufs[0].iter_mut()) {
+                let g = if use_l2 { g + l2 * *t } else { g };
+                *s += g * g;
+                *t -= clr * (g / (s.sqrt() + eps));
             }
         })
     }

@@ -231,7 +231,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             c.weight_decay.l2() != 0.0,
             c.weight_decay.decoupled() != 0.0,
         );
-        self.table.apply(model, grads, |theta, grad, st| {
+        self.table.apply(model, grads, move |theta, grad, st| {
             // Scalars in f64 as PyTorch computes them in Python floats.
             let t = i32::try_from(st.step).unwrap_or(i32::MAX);
             let bc1 = 1.0 - c.beta1.powi(t);
@@ -240,18 +240,20 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             let bc2_sqrt = T::from_f64(bc2.sqrt());
             let (ms, vs) = st.bufs.split_at_mut(1);
             let (m, v) = (&mut ms[0], &mut vs[0]);
-            for i in 0..theta.len() {
-                if use_decoupled {
-                    theta[i] *= shrink;
-                }
-                let mut g = grad[i];
-                if use_l2 {
-                    g += l2 * theta[i];
-                }
-                m[i] = b1 * m[i] + one_minus_b1 * g;
-                v[i] = b2 * v[i] + one_minus_b2 * g * g;
-                let denom = v[i].sqrt() / bc2_sqrt + eps;
-                theta[i] -= step_size * (m[i] / denom);
+            if use_decoupled {
+                theta.iter_mut().for_each(|t| *t *= shrink);
+            }
+            // Zipped, without indexing (no bounds checks), and with the
+            // scalars captured by value (`move`: by reference, they were
+            // reloaded from memory every element): the loop compiles to
+            // vector instructions.
+            let state = m.iter_mut().zip(v.iter_mut());
+            for ((t, &g), (m, v)) in theta.iter_mut().zip(grad).zip(state) {
+                let g = if use_l2 { g + l2 * *t } else { g };
+                *m = b1 * *m + one_minus_b1 * g;
+                *v = b2 * *v + one_minus_b2 * g * g;
+                let denom = v.sqrt() / bc2_sqrt + eps;
+                *t -= step_size * (*m / denom);
             }
         })
     }

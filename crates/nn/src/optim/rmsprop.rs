@@ -136,33 +136,52 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
             c.weight_decay.l2() != 0.0,
             c.weight_decay.decoupled() != 0.0,
         );
-        let momentum_slot = self.table.slot_index("momentum_buffer");
-        let centered_slot = self.table.slot_index("grad_avg");
-        self.table.apply(model, grads, |theta, grad, st| {
-            for i in 0..theta.len() {
-                if use_decoupled {
-                    theta[i] *= shrink;
+        let centered = self.table.slot_index("grad_avg").is_some();
+        // One element's update; `avg` is `ḡ` when centred, `mom` is `b` when
+        // `μ > 0`. Each combination below runs its own zipped loop over the
+        // state (no indexing, scalars captured by value), in which this
+        // inlines to vector instructions (see `Adam`).
+        let update = move |t: &mut T, g: T, v: &mut T, avg: Option<&mut T>, mom: Option<&mut T>| {
+            let g = if use_l2 { g + l2 * *t } else { g };
+            *v = alpha * *v + one_minus_alpha * g * g;
+            let v_tilde = match avg {
+                Some(a) => {
+                    *a = alpha * *a + one_minus_alpha * g;
+                    *v - *a * *a
                 }
-                let mut g = grad[i];
-                if use_l2 {
-                    g += l2 * theta[i];
+                None => *v,
+            };
+            let denom = v_tilde.sqrt() + eps;
+            match mom {
+                Some(b) => {
+                    *b = mu * *b + g / denom;
+                    *t -= lr * *b;
                 }
-                let v = alpha * st.bufs[0][i] + one_minus_alpha * g * g;
-                st.bufs[0][i] = v;
-                let mut v_tilde = v;
-                if let Some(k) = centered_slot {
-                    let gbar = alpha * st.bufs[k][i] + one_minus_alpha * g;
-                    st.bufs[k][i] = gbar;
-                    v_tilde = v - gbar * gbar;
-                }
-                let denom = v_tilde.sqrt() + eps;
-                if let Some(k) = momentum_slot {
-                    let b = mu * st.bufs[k][i] + g / denom;
-                    st.bufs[k][i] = b;
-                    theta[i] -= lr * b;
-                } else {
-                    theta[i] -= lr * (g / denom);
-                }
+                None => *t -= lr * (g / denom),
+            }
+        };
+        self.table.apply(model, grads, move |theta, grad, st| {
+            if use_decoupled {
+                theta.iter_mut().for_each(|t| *t *= shrink);
+            }
+            // Slots: square_avg, then momentum_buffer if μ > 0, then
+            // grad_avg if centred (see `new`).
+            let (sq, rest) = st
+                .bufs
+                .split_first_mut()
+                .expect("BUG: RMSProp keeps square_avg in slot 0");
+            let base = theta.iter_mut().zip(grad).zip(sq.iter_mut());
+            match rest {
+                [] => base.for_each(|((t, &g), v)| update(t, g, v, None, None)),
+                [a] if centered => base
+                    .zip(a.iter_mut())
+                    .for_each(|(((t, &g), v), a)| update(t, g, v, Some(a), None)),
+                [b] => base
+                    .zip(b.iter_mut())
+                    .for_each(|(((t, &g), v), b)| update(t, g, v, None, Some(b))),
+                [b, a, ..] => base
+                    .zip(a.iter_mut().zip(b.iter_mut()))
+                    .for_each(|(((t, &g), v), (a, b))| update(t, g, v, Some(a), Some(b))),
             }
         })
     }

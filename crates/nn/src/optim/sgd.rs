@@ -132,22 +132,34 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         let keep = T::ONE - T::from_f64(c.dampening);
         let use_l2 = c.weight_decay.l2() != 0.0;
         let use_decoupled = c.weight_decay.decoupled() != 0.0;
-        self.table.apply(model, grads, |theta, grad, st| {
+        // The settings are tested once per parameter, not per element: the
+        // loops without momentum then compile to vector instructions (W2's
+        // step spent a tenth of its time in a per-element loop that tested
+        // them all).
+        self.table.apply(model, grads, move |theta, grad, st| {
             let first = st.step == 1;
-            for i in 0..theta.len() {
-                if use_decoupled {
-                    theta[i] *= shrink;
+            if use_decoupled {
+                theta.iter_mut().for_each(|t| *t *= shrink);
+            }
+            let with_l2 = |t: T, g: T| if use_l2 { g + l2 * t } else { g };
+            match st.bufs.first_mut() {
+                None if use_l2 => {
+                    for (t, &g) in theta.iter_mut().zip(grad) {
+                        *t -= lr * with_l2(*t, g);
+                    }
                 }
-                let mut g = grad[i];
-                if use_l2 {
-                    g += l2 * theta[i];
+                None => {
+                    for (t, &g) in theta.iter_mut().zip(grad) {
+                        *t -= lr * g;
+                    }
                 }
-                if c.momentum != 0.0 {
-                    let b = &mut st.bufs[0][i];
-                    *b = if first { g } else { mu * *b + keep * g };
-                    g = if c.nesterov { g + mu * *b } else { *b };
+                Some(buf) => {
+                    for ((t, &g), b) in theta.iter_mut().zip(grad).zip(buf.iter_mut()) {
+                        let g = with_l2(*t, g);
+                        *b = if first { g } else { mu * *b + keep * g };
+                        *t -= lr * if c.nesterov { g + mu * *b } else { *b };
+                    }
                 }
-                theta[i] -= lr * g;
             }
         })
     }

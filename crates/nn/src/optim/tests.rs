@@ -124,6 +124,9 @@ fn rmsprop_first_three_steps_match_hand_computed_values() {
         ("plain", base, [[0.9000000099999991, -1.9000000049999999], [0.8329179752650593, -1.8309433328172848], [0.7799822819823541, -1.775349450099218]]),
         ("momentum", RmsPropConfig { momentum: 0.9, ..base }, [[0.9000000099999991, -1.9000000049999999], [0.7429179842650584, -1.7409433373172847], [0.552914953234408, -1.5441299749488298]]),
         ("centered", RmsPropConfig { centered: true, ..base }, [[0.8994962285750879, -1.8994962235245836], [0.8317593871030315, -1.8297521563555703], [0.7780684196313441, -1.7733354190025379]]),
+        // Computed by PyTorch 2.15 (torch.optim.RMSprop, float64, the same
+        // w₀ and g = w), which also reproduces "momentum" above to 1e-16.
+        ("centered momentum", RmsPropConfig { centered: true, momentum: 0.9, ..base }, [[0.8994962285750879, -1.8994962235245836], [0.7413059928206107, -1.7392987575276957], [0.5496501845770552, -1.540678030383154]]),
     ];
     for (name, config, want) in cases {
         assert_iterates(name, &run(config), want);
@@ -409,6 +412,31 @@ fn adam_state_is_named_by_parameter_and_slot() {
     assert_eq!(names, ["w.exp_avg", "w.exp_avg_sq"]);
     assert_eq!(s.steps, [("w".to_string(), 1)]);
     assert!((s.tensor("w.exp_avg").unwrap().item() - 0.1).abs() < 1e-15);
+}
+
+#[test]
+fn rmsprop_state_slots_hold_what_their_names_say() {
+    // Centred with momentum, one step from w = g = [1, -2]: the gradient
+    // average is (1 - α)·g and the momentum buffer g / (√(v - ḡ²) + ε), with
+    // v = (1 - α)·g².
+    let mut opt = RmsProp::new(RmsPropConfig {
+        centered: true,
+        momentum: 0.9,
+        ..Default::default()
+    })
+    .unwrap();
+    let mut p = Point::new(&[1.0, -2.0]);
+    step_quadratic(&mut opt, &mut p, &[1.0, 1.0]);
+    let s = opt.state();
+    let a = 1.0 - 0.99;
+    for (i, g) in [1.0f64, -2.0].into_iter().enumerate() {
+        let avg = s.tensor("w.grad_avg").unwrap().to_vec()[i];
+        let buf = s.tensor("w.momentum_buffer").unwrap().to_vec()[i];
+        let v = a * g * g;
+        assert!((avg - a * g).abs() < 1e-15, "{avg}");
+        let want = g / ((v - avg * avg).sqrt() + 1e-8);
+        assert!((buf - want).abs() < 1e-12 * want.abs(), "{buf} vs {want}");
+    }
 }
 
 #[test]

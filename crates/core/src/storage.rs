@@ -24,16 +24,27 @@ pub(crate) enum WeakStorage<T> {
     Slice(Weak<[T]>),
 }
 
+/// The length from which [`Storage::collect`] collects into a `Vec`.
+const VEC_FROM: usize = 64;
+
 impl<T: Copy> Storage<T> {
     /// Adopts `v` without copying.
     pub(crate) fn from_vec(v: Vec<T>) -> Self {
         Storage::Vec(Arc::new(v))
     }
 
-    /// Collects `iter` into one allocation (exact-size iterators over slices
-    /// are written in place, without an intermediate `Vec`).
+    /// Collects `iter`: below [`VEC_FROM`] values into one allocation
+    /// (exact-size iterators over slices are written in place, without an
+    /// intermediate `Vec`), from there on into a `Vec` (two allocations,
+    /// but a loop that compiles to vector instructions: `Arc<[T]>`'s
+    /// collection counts the values written one by one, for unwinding, and
+    /// stays scalar).
     pub(crate) fn collect(iter: impl Iterator<Item = T>) -> Self {
-        Storage::Slice(iter.collect())
+        if iter.size_hint().0 >= VEC_FROM {
+            Storage::from_vec(iter.collect())
+        } else {
+            Storage::Slice(iter.collect())
+        }
     }
 
     pub(crate) fn as_slice(&self) -> &[T] {
@@ -81,6 +92,29 @@ impl<T> WeakStorage<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_values_are_collected_into_a_vec_that_a_weak_reference_does_not_pin() {
+        // The tape holds a weak reference to every recorded value. An
+        // `Arc<[T]>` keeps its whole allocation until the last weak reference
+        // goes (at the end of the step); an `Arc<Vec<T>>` frees the buffer as
+        // soon as the last tensor drops it, so that the allocator reuses it
+        // within the step (LeNet-5: 191,488 page faults in a W4 run before,
+        // 17,270 after, `perf stat -e page-faults`).
+        let big = Storage::collect((0..VEC_FROM).map(|i| i as f32));
+        assert!(matches!(big, Storage::Vec(_)));
+        let weak = big.downgrade();
+        let WeakStorage::Vec(w) = &weak else {
+            unreachable!()
+        };
+        drop(big);
+        assert!(weak.upgrade().is_none());
+        assert_eq!(w.strong_count(), 0);
+        // Small values stay in one allocation (half the allocator calls).
+        let small = Storage::collect((0..VEC_FROM - 1).map(|i| i as f32));
+        assert!(matches!(small, Storage::Slice(_)));
+        assert_eq!(small.as_slice().len(), VEC_FROM - 1);
+    }
 
     #[test]
     fn both_representations_share_on_clone_and_copy_on_write() {

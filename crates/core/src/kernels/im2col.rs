@@ -340,17 +340,21 @@ pub fn im2row_band<T: crate::Float>(
             inner(row, &image[(y0 - p0) * w + x0 - p1..]);
             continue;
         }
-        let mut dst = row.iter_mut();
-        for c in 0..g.channels {
-            for i in 0..kh {
-                let iy = (y0 + i * d0).checked_sub(p0).filter(|&iy| iy < h);
-                for j in 0..kw {
-                    let ix = (x0 + j * d1).checked_sub(p1).filter(|&ix| ix < w);
-                    let v = match (iy, ix) {
-                        (Some(iy), Some(ix)) => image[c * h * w + iy * w + ix],
-                        _ => T::ZERO,
-                    };
-                    *dst.next().expect("BUG: a row holds every tap") = v;
+        // A window over the padding: the taps j in jlo..jhi of each kernel
+        // row read the image, the others are 0.
+        let jlo = (0..kw).find(|&j| x0 + j * d1 >= p1).unwrap_or(kw);
+        let jhi = (jlo..kw).find(|&j| x0 + j * d1 >= p1 + w).unwrap_or(kw);
+        for (ci, taps) in row.chunks_exact_mut(kw).enumerate() {
+            let (c, i) = (ci / kh, ci % kh);
+            match (y0 + i * d0).checked_sub(p0).filter(|&iy| iy < h) {
+                None => taps.fill(T::ZERO),
+                Some(iy) => {
+                    let at = c * h * w + iy * w;
+                    taps[..jlo].fill(T::ZERO);
+                    taps[jhi..].fill(T::ZERO);
+                    for (j, t) in taps.iter_mut().enumerate().take(jhi).skip(jlo) {
+                        *t = image[at + x0 + j * d1 - p1];
+                    }
                 }
             }
         }

@@ -196,6 +196,7 @@ impl<T> Drop for Tape<T> {
 
 impl<T: 'static> Tape<T> {
     fn new() -> Self {
+        spare::raise_give_back_threshold();
         Tape {
             inner: Mutex::new(TapeInner {
                 entries: spare::take(),

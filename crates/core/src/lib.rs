@@ -101,9 +101,10 @@
 //!
 //! ## Threads
 //!
-//! Large operations use several threads: a GEMM splits the rows of its
-//! output, a convolution and `im2col` split the batch, max pooling splits its
-//! planes. An operation splits only above about 2²¹ multiply-adds (or
+//! Large operations use several threads: a GEMM splits the rows or the
+//! columns of its output (whichever spares the threads the costlier
+//! packing), a convolution and `im2col` split the batch, max pooling splits
+//! its planes. An operation splits only above about 2²¹ multiply-adds (or
 //! copies) per thread, so small networks stay on the calling thread; the
 //! shares run on a pool of worker threads started at the first split and
 //! kept for the process, the calling thread taking the first share itself.

@@ -3,10 +3,9 @@
 //!
 //! wengert runs an operation on more than one thread only when it is large
 //! enough to pay for the hand-over (about 2²¹ multiply-adds or copies per
-//! thread):
-//! GEMM splits the rows of its output, convolution and `im2col` split the
-//! batch. Small work, such as the element-wise ops of a small network, always
-//! stays on the calling thread. Work already running on a worker never splits
+//! thread): GEMM splits the rows or the columns of its output, convolution
+//! and `im2col` split the batch. Small work, such as the element-wise ops of
+//! a small network, always stays on the calling thread. Work already running on a worker never splits
 //! again, so nested splitting cannot oversubscribe the cores. The workers are
 //! a `rayon-core` pool started at the first split and kept (the calling
 //! thread always takes the first share itself).

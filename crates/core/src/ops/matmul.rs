@@ -246,7 +246,7 @@ impl Plan {
         };
         // Independent products of a batch: large batches split over the
         // cores, each thread writing its own run of output matrices; a single
-        // large product splits its rows inside `gemm_raw` instead.
+        // large product splits its rows or columns inside `gemm_raw` instead.
         for_each_run(&mut c, m * n, m * k * n, |first, outs| {
             for (&o, out) in offsets[first..].iter().zip(outs.chunks_mut(m * n)) {
                 gemm(o, out);

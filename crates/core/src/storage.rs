@@ -39,6 +39,7 @@ impl<T: Copy> Storage<T> {
     /// but a loop that compiles to vector instructions: `Arc<[T]>`'s
     /// collection counts the values written one by one, for unwinding, and
     /// stays scalar).
+    #[inline]
     pub(crate) fn collect(iter: impl Iterator<Item = T>) -> Self {
         if iter.size_hint().0 >= VEC_FROM {
             Storage::from_vec(iter.collect())

@@ -23,12 +23,13 @@
 //!
 //! In the forward pass and the weight gradient, an image whose column matrix
 //! alone exceeds the budget is processed in *bands* of output rows instead,
-//! each band's columns built ([`im2col_band`]) and multiplied while they are
-//! still in cache: W5's 64-channel 32×32 image has 2.3 MiB of columns, more
-//! than a core's L2, and building them whole before the GEMM packed them
-//! again cost its forward pass about a tenth of its time
-//! (`docs/benchmarks.md`). The input gradient, whose GEMM writes the columns
-//! that `col2im` then reads, measured the same banded or not, and stays whole.
+//! each band's columns built ([`im2col_band`], or [`im2row_band`] for the
+//! weight gradient) and multiplied while they are still in cache: W5's
+//! 64-channel 32×32 image has 2.3 MiB of columns, more than a core's L2,
+//! and building them whole before the GEMM packed them again cost its
+//! forward pass about a tenth of its time (`docs/benchmarks.md`). The
+//! input gradient, whose GEMM writes the columns that `col2im` then reads,
+//! measured the same banded or not, and stays whole.
 
 use std::ops::Range;
 
@@ -140,8 +141,9 @@ impl ConvDims {
     }
 }
 
-/// One thread's buffers: the wide column matrix of a tile and, for tiles of
-/// more than one image, the `[c_out, t·L]` copy of its outputs or gradients.
+/// One thread's buffers: the wide column matrix of a tile (or its
+/// transpose, for the weight gradient) and, for tiles of more than one image,
+/// the `[c_out, t·L]` copy of its outputs or gradients.
 struct Scratch<T> {
     cols: Vec<T>,
     wide: Vec<T>,

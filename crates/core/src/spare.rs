@@ -73,15 +73,15 @@ const WARM_UP_BYTES: usize = (32 << 20) - (64 << 10);
 /// (`strace`: three `brk` calls per step, up 1.15 MiB, up 1.15 MiB, down
 /// 2.3 MiB: two `[64, 6, 28, 28]` buffers, against a trim threshold of twice
 /// one) and took 83,000-153,000 page faults per run instead of 3,000 (the
-/// mallopt(3) man page describes the thresholds). Freeing one larger block first
-/// puts both thresholds above a step's working set. Other allocators only
-/// see one allocation and its free.
+/// mallopt(3) man page describes the thresholds). Freeing one larger block
+/// first puts both thresholds above a step's working set. Other allocators
+/// only see one allocation and its free.
 pub(crate) fn raise_give_back_threshold() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        drop(std::hint::black_box(Vec::<u8>::with_capacity(
-            WARM_UP_BYTES,
-        )))
+        // `black_box`: an allocation nobody reads may be optimised away.
+        let block: Vec<u8> = Vec::with_capacity(WARM_UP_BYTES);
+        drop(std::hint::black_box(block));
     });
 }
 

@@ -24,8 +24,9 @@ pub(crate) enum WeakStorage<T> {
     Slice(Weak<[T]>),
 }
 
-/// The length from which [`Storage::collect`] collects into a `Vec`.
-const VEC_FROM: usize = 64;
+/// The length from which [`Storage::collect`] collects into a `Vec` (and
+/// `Tensor::map_x8` writes blocks of eight).
+pub(crate) const VEC_FROM: usize = 64;
 
 impl<T: Copy> Storage<T> {
     /// Adopts `v` without copying.

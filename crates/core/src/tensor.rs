@@ -7,7 +7,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Normal, Uniform};
 
 use crate::error::{Error, Result};
-use crate::storage::{Storage, WeakStorage};
+use crate::storage::{Storage, VEC_FROM, WeakStorage};
 use crate::tape::{LeafId, Node};
 use crate::{Float, Shape};
 
@@ -688,13 +688,13 @@ impl<T: Float> Tensor<T> {
 
     /// Like [`Tensor::map`], with `f8` applied to whole blocks of eight
     /// elements and `f` to the rest: for kernels whose eight-lane form runs
-    /// faster (`f8` must give what `f` gives, lane by lane). Below 64
-    /// elements this is `map` (one allocation, `f` throughout); from 64 on,
-    /// the blocks are written straight into a `Vec` (a second allocation, paid
-    /// back many times by the blocks).
+    /// faster (`f8` must give what `f` gives, lane by lane). Below
+    /// `VEC_FROM` (64) elements this is `map` (one allocation, `f`
+    /// throughout); from there on the blocks are written straight into the
+    /// `Vec` that `map` would collect into.
     pub(crate) fn map_x8(&self, f8: impl Fn([T; 8]) -> [T; 8], f: impl Fn(T) -> T) -> Self {
         let src = self.as_slice();
-        if src.len() < 64 {
+        if src.len() < VEC_FROM {
             return self.map(f);
         }
         let mut out = vec![T::ZERO; src.len()];

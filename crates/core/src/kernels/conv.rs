@@ -473,10 +473,8 @@ fn grad_weight_banded<T: Float>(
     band: usize,
 ) -> Vec<T> {
     let (l, k, per_group, len) = (d.l(), d.k(), d.c_out / d.groups, d.image_len());
-    let (ow, rows) = (
-        l / d.image.out().expect("BUG: validated")[0],
-        d.image.rows(),
-    );
+    let ow = l / d.image.out().expect("BUG: validated")[0];
+    let rows = d.image.rows();
     let mut cols = vec![T::ZERO; rows * band * ow];
     let mut acc = vec![T::ZERO; d.c_out * k];
     let mut part = vec![T::ZERO; d.c_out * k];

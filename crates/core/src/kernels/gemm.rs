@@ -129,6 +129,49 @@ macro_rules! impl_gemm {
                     c.fill(0.0);
                     return;
                 }
+                /// `C[.., j0..]` (an `m_run` by `n_run` block at row stride
+                /// `ldc`, starting at `c`) = rows `i0..i0 + m_run` of A times
+                /// columns `j0..j0 + n_run` of B; beta = 0, so C's prior
+                /// contents (even NaN) are never read.
+                ///
+                /// # Safety
+                ///
+                /// `a` and `b` have passed `covers` for `m` by `k` and `k` by
+                /// `n` with `i0 + m_run <= m` and `j0 + n_run <= n`; `c` is
+                /// valid for writing that block and nothing else reads or
+                /// writes it during the call.
+                unsafe fn block(
+                    k: usize,
+                    a: MatRef<'_, $t>,
+                    b: MatRef<'_, $t>,
+                    (i0, m_run): (usize, usize),
+                    (j0, n_run): (usize, usize),
+                    c: *mut $t,
+                    ldc: usize,
+                ) {
+                    // SAFETY: by the contract, every element (i, p) of A
+                    // (i in i0..i0 + m_run, p < k) and (p, j) of B (j in
+                    // j0..j0 + n_run) lies inside its slice, the strides fit
+                    // in isize, and the block of C is ours alone.
+                    unsafe {
+                        $f(
+                            m_run,
+                            k,
+                            n_run,
+                            1.0,
+                            a.data.as_ptr().add(a.offset + i0 * a.row_stride),
+                            a.row_stride as isize,
+                            a.col_stride as isize,
+                            b.data.as_ptr().add(b.offset + j0 * b.col_stride),
+                            b.row_stride as isize,
+                            b.col_stride as isize,
+                            0.0,
+                            c,
+                            ldc as isize,
+                            1,
+                        );
+                    }
+                }
                 if packing_cost(m, k, a.row_stride) < packing_cost(n, k, b.col_stride)
                     && threads_for(n.div_ceil(COL_BLOCK), m * k * COL_BLOCK) > 1
                 {
@@ -140,35 +183,13 @@ macro_rules! impl_gemm {
                     map_ranges(n.div_ceil(COL_BLOCK), m * k * COL_BLOCK, |blocks| {
                         let j0 = blocks.start * COL_BLOCK;
                         let cols = (blocks.end * COL_BLOCK).min(n) - j0;
-                        // SAFETY: `covers` proved that every element (i, p) of
-                        // A (i < m, p < k) and (p, j) of B (p < k, j < n) lies
-                        // inside its slice, with strides that fit in isize;
-                        // this run reads columns j0..j0+cols of B, a subset.
+                        // SAFETY: `covers` passed above and j0 + cols <= n.
                         // `out` points to C, exclusively borrowed for the
-                        // whole split (its m*n elements, row stride n); this
-                        // run writes only elements (i, j) with i < m and j in
-                        // j0..j0+cols, and the block ranges of the runs are
-                        // disjoint, so no element is written by two threads
-                        // or read by any. beta = 0: C's prior contents (even
-                        // NaN) are never read.
-                        unsafe {
-                            $f(
-                                m,
-                                k,
-                                cols,
-                                1.0,
-                                a.data.as_ptr().add(a.offset),
-                                a.row_stride as isize,
-                                a.col_stride as isize,
-                                b.data.as_ptr().add(b.offset + j0 * b.col_stride),
-                                b.row_stride as isize,
-                                b.col_stride as isize,
-                                0.0,
-                                out.get().add(j0),
-                                n as isize,
-                                1,
-                            );
-                        }
+                        // whole split (m*n elements, row stride n); this run
+                        // writes only columns j0..j0 + cols, and the block
+                        // ranges of the runs are disjoint, so no element is
+                        // written by two threads or read by any.
+                        unsafe { block(k, a, b, (0, m), (j0, cols), out.get().add(j0), n) }
                     });
                     return;
                 }
@@ -176,34 +197,11 @@ macro_rules! impl_gemm {
                 // them over threads, each running one GEMM on its own rows.
                 for_each_run(c, n, k * n, |first, rows| {
                     let m_run = rows.len() / n;
-                    let a_off = a.offset + first * a.row_stride;
-                    // SAFETY: `covers` proved that every element (i, p) of A at
-                    // offset + i*rsa + p*csa (i < m, p < k) and every element
-                    // of B (p < k, j < n) lies inside its slice, with strides
-                    // that fit in isize; this run reads rows first..first+m_run
-                    // of A, a subset. `rows` is an exclusively borrowed run of
+                    // SAFETY: `covers` passed above and the run's rows lie
+                    // in 0..m; `rows` is an exclusively borrowed run of
                     // exactly m_run*n elements of C, disjoint from every other
-                    // run, written with row stride n and column stride 1, so no
-                    // two elements alias. beta = 0, so C's prior contents (even
-                    // NaN) are never read.
-                    unsafe {
-                        $f(
-                            m_run,
-                            k,
-                            n,
-                            1.0,
-                            a.data.as_ptr().add(a_off),
-                            a.row_stride as isize,
-                            a.col_stride as isize,
-                            b.data.as_ptr().add(b.offset),
-                            b.row_stride as isize,
-                            b.col_stride as isize,
-                            0.0,
-                            rows.as_mut_ptr(),
-                            n as isize,
-                            1,
-                        );
-                    }
+                    // run.
+                    unsafe { block(k, a, b, (first, m_run), (0, n), rows.as_mut_ptr(), n) }
                 });
             }
         }

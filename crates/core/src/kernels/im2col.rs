@@ -311,21 +311,21 @@ pub fn im2row_band<T: crate::Float>(
         return;
     }
     let ([s0, s1], [p0, p1], [d0, d1]) = (g.stride, g.padding, g.dilation);
-    // Each tap's offset from its window's top-left pixel, when the window
-    // lies inside the image; and each run of `kw` taps' first offset.
-    let taps: Vec<usize> = (0..g.channels)
-        .flat_map(|c| {
-            (0..kh).flat_map(move |i| (0..kw).map(move |j| c * h * w + i * d0 * w + j * d1))
-        })
+    // The offset of each kernel row's first tap (c, i, 0) from its window's
+    // top-left pixel, when the window lies inside the image; tap j of the
+    // row is j·d1 further.
+    let runs: Vec<usize> = (0..g.channels)
+        .flat_map(|c| (0..kh).map(move |i| c * h * w + i * d0 * w))
         .collect();
-    let runs: Vec<usize> = taps.iter().step_by(kw).copied().collect();
     let inner = |row: &mut [T], at: &[T]| match (d1, kw) {
         (1, 3) => copy_runs::<T, 3>(row, at, &runs),
         (1, 5) => copy_runs::<T, 5>(row, at, &runs),
         (1, 7) => copy_runs::<T, 7>(row, at, &runs),
         _ => {
-            for (dst, &t) in row.iter_mut().zip(&taps) {
-                *dst = at[t];
+            for (taps, &o) in row.chunks_exact_mut(kw).zip(&runs) {
+                for (j, t) in taps.iter_mut().enumerate() {
+                    *t = at[o + j * d1];
+                }
             }
         }
     };

@@ -5,10 +5,10 @@
 //! enough to pay for the hand-over (about 2²¹ multiply-adds or copies per
 //! thread): GEMM splits the rows or the columns of its output, convolution
 //! and `im2col` split the batch. Small work, such as the element-wise ops of
-//! a small network, always stays on the calling thread. Work already running on a worker never splits
-//! again, so nested splitting cannot oversubscribe the cores. The workers are
-//! a `rayon-core` pool started at the first split and kept (the calling
-//! thread always takes the first share itself).
+//! a small network, always stays on the calling thread. Work already running
+//! on a worker never splits again, so nested splitting cannot oversubscribe
+//! the cores. The workers are a `rayon-core` pool started at the first split
+//! and kept (the calling thread always takes the first share itself).
 //!
 //! The thread count is [`num_threads`]: set it with [`set_num_threads`], or
 //! with the environment variable `WENGERT_NUM_THREADS` read once at the first

@@ -111,22 +111,14 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<StepReport> {
         let c = self.config;
         let eps = T::from_f64(c.eps);
-        let l2 = T::from_f64(c.weight_decay.l2());
-        // 1 - γλ in f64, rounded once, as PyTorch passes a Python float.
-        let shrink = T::from_f64(1.0 - c.lr * c.weight_decay.decoupled());
-        let (use_l2, use_decoupled) = (
-            c.weight_decay.l2() != 0.0,
-            c.weight_decay.decoupled() != 0.0,
-        );
+        let decay = c.weight_decay.at::<T>(c.lr);
         self.table.apply(model, grads, move |theta, grad, st| {
             let clr = T::from_f64(c.lr / (1.0 + (st.step - 1) as f64 * c.lr_decay));
-            if use_decoupled {
-                theta.iter_mut().for_each(|t| *t *= shrink);
-            }
+            decay.shrink(theta);
             // Zipped (no bounds checks) with the scalars captured by value:
             // vector instructions (see `Adam`).
             for ((t, &g), s) in theta.iter_mut().zip(grad).zip(st.bufs[0].iter_mut()) {
-                let g = if use_l2 { g + l2 * *t } else { g };
+                let g = decay.grad(*t, g);
                 *s += g * g;
                 *t -= clr * (g / (s.sqrt() + eps));
             }

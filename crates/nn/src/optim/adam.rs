@@ -224,13 +224,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         let (b1, b2) = (T::from_f64(c.beta1), T::from_f64(c.beta2));
         let (one_minus_b1, one_minus_b2) = (T::from_f64(1.0 - c.beta1), T::from_f64(1.0 - c.beta2));
         let eps = T::from_f64(c.eps);
-        let l2 = T::from_f64(c.weight_decay.l2());
-        // 1 - γλ in f64, rounded once, as PyTorch passes a Python float.
-        let shrink = T::from_f64(1.0 - c.lr * c.weight_decay.decoupled());
-        let (use_l2, use_decoupled) = (
-            c.weight_decay.l2() != 0.0,
-            c.weight_decay.decoupled() != 0.0,
-        );
+        let decay = c.weight_decay.at::<T>(c.lr);
         self.table.apply(model, grads, move |theta, grad, st| {
             // Scalars in f64 as PyTorch computes them in Python floats.
             let t = i32::try_from(st.step).unwrap_or(i32::MAX);
@@ -240,16 +234,14 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             let bc2_sqrt = T::from_f64(bc2.sqrt());
             let (ms, vs) = st.bufs.split_at_mut(1);
             let (m, v) = (&mut ms[0], &mut vs[0]);
-            if use_decoupled {
-                theta.iter_mut().for_each(|t| *t *= shrink);
-            }
+            decay.shrink(theta);
             // Zipped, without indexing (no bounds checks), and with the
             // scalars captured by value (`move`: by reference, they were
             // reloaded from memory every element): the loop compiles to
             // vector instructions.
             let state = m.iter_mut().zip(v.iter_mut());
             for ((t, &g), (m, v)) in theta.iter_mut().zip(grad).zip(state) {
-                let g = if use_l2 { g + l2 * *t } else { g };
+                let g = decay.grad(*t, g);
                 *m = b1 * *m + one_minus_b1 * g;
                 *v = b2 * *v + one_minus_b2 * g * g;
                 let denom = v.sqrt() / bc2_sqrt + eps;

@@ -144,19 +144,42 @@ impl WeightDecay {
         }
     }
 
-    /// The L2 coefficient added to the gradient (0 unless `L2`).
-    fn l2(self) -> f64 {
+    /// This decay in the element type, for a step with learning rate `lr`.
+    fn at<T: Float>(self, lr: f64) -> Decay<T> {
         match self {
-            WeightDecay::L2(l) => l,
-            _ => 0.0,
+            WeightDecay::L2(l) if l != 0.0 => Decay::L2(T::from_f64(l)),
+            // 1 - γλ in f64, rounded once, as PyTorch passes a Python float.
+            WeightDecay::Decoupled(l) if l != 0.0 => Decay::Shrink(T::from_f64(1.0 - lr * l)),
+            _ => Decay::None,
+        }
+    }
+}
+
+/// A [`WeightDecay`] ready for one step's update loops. It is `Copy`, so
+/// that the loops' closures capture it by value (see `Adam::step`).
+#[derive(Clone, Copy)]
+enum Decay<T> {
+    None,
+    /// `g + λθ`.
+    L2(T),
+    /// `θ ← (1 - γλ)·θ`, before the update.
+    Shrink(T),
+}
+
+impl<T: Float> Decay<T> {
+    /// Applies a decoupled decay to `theta` (before the update).
+    fn shrink(self, theta: &mut [T]) {
+        if let Decay::Shrink(s) = self {
+            theta.iter_mut().for_each(|t| *t *= s);
         }
     }
 
-    /// The decoupled coefficient (0 unless `Decoupled`).
-    fn decoupled(self) -> f64 {
+    /// The gradient `g` of parameter value `t`, with an L2 decay added.
+    #[inline]
+    fn grad(self, t: T, g: T) -> T {
         match self {
-            WeightDecay::Decoupled(l) => l,
-            _ => 0.0,
+            Decay::L2(l2) => g + l2 * t,
+            _ => g,
         }
     }
 }

@@ -129,20 +129,14 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         let one_minus_alpha = T::from_f64(1.0 - c.alpha);
         let eps = T::from_f64(c.eps);
         let mu = T::from_f64(c.momentum);
-        let l2 = T::from_f64(c.weight_decay.l2());
-        // 1 - γλ in f64, rounded once, as PyTorch passes a Python float.
-        let shrink = T::from_f64(1.0 - c.lr * c.weight_decay.decoupled());
-        let (use_l2, use_decoupled) = (
-            c.weight_decay.l2() != 0.0,
-            c.weight_decay.decoupled() != 0.0,
-        );
+        let decay = c.weight_decay.at::<T>(c.lr);
         let centered = self.table.slot_index("grad_avg").is_some();
         // One element's update; `avg` is `ḡ` when centred, `mom` is `b` when
         // `μ > 0`. Each combination below runs its own zipped loop over the
         // state (no indexing, scalars captured by value), in which this
         // inlines to vector instructions (see `Adam`).
         let update = move |t: &mut T, g: T, v: &mut T, avg: Option<&mut T>, mom: Option<&mut T>| {
-            let g = if use_l2 { g + l2 * *t } else { g };
+            let g = decay.grad(*t, g);
             *v = alpha * *v + one_minus_alpha * g * g;
             let v_tilde = match avg {
                 Some(a) => {
@@ -161,9 +155,7 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
             }
         };
         self.table.apply(model, grads, move |theta, grad, st| {
-            if use_decoupled {
-                theta.iter_mut().for_each(|t| *t *= shrink);
-            }
+            decay.shrink(theta);
             // Slots: square_avg, then momentum_buffer if μ > 0, then
             // grad_avg if centred (see `new`).
             let (sq, rest) = st

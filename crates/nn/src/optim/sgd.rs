@@ -125,37 +125,25 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<StepReport> {
         let c = self.config;
         let lr = T::from_f64(c.lr);
-        let l2 = T::from_f64(c.weight_decay.l2());
-        // 1 - γλ in f64, rounded once, as PyTorch passes a Python float.
-        let shrink = T::from_f64(1.0 - c.lr * c.weight_decay.decoupled());
         let mu = T::from_f64(c.momentum);
         let keep = T::ONE - T::from_f64(c.dampening);
-        let use_l2 = c.weight_decay.l2() != 0.0;
-        let use_decoupled = c.weight_decay.decoupled() != 0.0;
+        let decay = c.weight_decay.at::<T>(c.lr);
         // The settings are tested once per parameter, not per element: the
         // loops without momentum then compile to vector instructions (W2's
         // step spent a tenth of its time in a per-element loop that tested
         // them all).
         self.table.apply(model, grads, move |theta, grad, st| {
             let first = st.step == 1;
-            if use_decoupled {
-                theta.iter_mut().for_each(|t| *t *= shrink);
-            }
-            let with_l2 = |t: T, g: T| if use_l2 { g + l2 * t } else { g };
+            decay.shrink(theta);
             match st.bufs.first_mut() {
-                None if use_l2 => {
-                    for (t, &g) in theta.iter_mut().zip(grad) {
-                        *t -= lr * with_l2(*t, g);
-                    }
-                }
                 None => {
                     for (t, &g) in theta.iter_mut().zip(grad) {
-                        *t -= lr * g;
+                        *t -= lr * decay.grad(*t, g);
                     }
                 }
                 Some(buf) => {
                     for ((t, &g), b) in theta.iter_mut().zip(grad).zip(buf.iter_mut()) {
-                        let g = with_l2(*t, g);
+                        let g = decay.grad(*t, g);
                         *b = if first { g } else { mu * *b + keep * g };
                         *t -= lr * if c.nesterov { g + mu * *b } else { *b };
                     }

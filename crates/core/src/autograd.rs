@@ -14,7 +14,7 @@ use crate::error::Phase;
 use crate::error::{Error, Result};
 use crate::spare;
 use crate::tape::{
-    Backward, LeafId, Node, Tape, is_anomaly_enabled, non_finite, record_unsupported,
+    Backward, LeafId, LeafMap, Node, Tape, is_anomaly_enabled, non_finite, record_unsupported,
     with_grad_mode,
 };
 use crate::{Float, Shape, Tensor};
@@ -55,7 +55,7 @@ pub struct BackwardOptions {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Gradients<T: Float = f32> {
-    by_leaf: HashMap<LeafId, Tensor<T>>,
+    by_leaf: LeafMap<Tensor<T>>,
 }
 
 impl<T: Float> Gradients<T> {
@@ -234,7 +234,7 @@ impl<T: Float> Tensor<T> {
         let (tape, index) = match &self.node {
             Node::Constant => return Err(Error::NotRecorded),
             Node::Leaf(id) => {
-                let mut by_leaf = HashMap::new();
+                let mut by_leaf = LeafMap::default();
                 by_leaf.insert(*id, seed);
                 return Ok(Gradients { by_leaf });
             }
@@ -263,7 +263,7 @@ struct Step<T> {
 /// The result of one replay: gradients of the leaves reached, and of the
 /// requested recorded entries.
 pub(crate) struct Replayed<T: Float> {
-    pub(crate) by_leaf: HashMap<LeafId, Tensor<T>>,
+    pub(crate) by_leaf: LeafMap<Tensor<T>>,
     pub(crate) by_entry: HashMap<usize, Tensor<T>>,
 }
 
@@ -294,7 +294,7 @@ pub(crate) fn replay<T: Float>(
         accumulate(&mut grads[i], seed, opts.create_graph);
     }
     let mut out = Replayed {
-        by_leaf: HashMap::new(),
+        by_leaf: LeafMap::default(),
         by_entry: HashMap::new(),
     };
     let replayed = with_grad_mode(opts.create_graph, || {

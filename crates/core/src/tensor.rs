@@ -697,15 +697,15 @@ impl<T: Float> Tensor<T> {
         if src.len() < VEC_FROM {
             return self.map(f);
         }
-        let mut out = vec![T::ZERO; src.len()];
-        let mut dst = out.chunks_exact_mut(8);
+        // Appended block by block, never zero-filled first: `vec![0.0; n]`
+        // goes to `calloc`, which glibc serves without its per-thread cache
+        // and then clears (W3: 2,400 instructions per `tanh` of 512 values).
+        let mut out = Vec::with_capacity(src.len());
         let mut blocks = src.chunks_exact(8);
-        for (d, s) in (&mut dst).zip(&mut blocks) {
-            d.copy_from_slice(&f8(s.try_into().expect("BUG: a block of eight")));
+        for s in &mut blocks {
+            out.extend_from_slice(&f8(s.try_into().expect("BUG: a block of eight")));
         }
-        for (d, &s) in dst.into_remainder().iter_mut().zip(blocks.remainder()) {
-            *d = f(s);
-        }
+        out.extend(blocks.remainder().iter().map(|&s| f(s)));
         Self::from_parts(out, self.shape.clone())
     }
 

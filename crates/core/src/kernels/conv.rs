@@ -30,10 +30,17 @@
 //! forward pass about a tenth of its time (`docs/benchmarks.md`). The
 //! input gradient, whose GEMM writes the columns that `col2im` then reads,
 //! measured the same banded or not, and stays whole.
+//!
+//! Convolutions with stride 1 and at least 16 input channels per group
+//! build no columns at all: each of the three products is a sum of one GEMM
+//! per kernel tap over the zero-padded image read from a shifted offset
+//! (`kernels::conv_shift`). W5's forward pass: 10% faster, forward and
+//! backward 8-12%.
 
 use std::ops::Range;
 
 use crate::Float;
+use crate::kernels::conv_shift;
 use crate::kernels::gemm::MatRef;
 use crate::kernels::im2col::{Geom2d, col2im_strided, im2col_band, im2col_strided, im2row_band};
 use crate::kernels::par::{for_each_run, map_ranges};
@@ -269,6 +276,16 @@ fn weight_view<T>(wt: &[T], g: usize, per_group: usize, k: usize) -> MatRef<'_, 
 /// ```
 pub fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
     d.check(x.len(), w.len(), y.len());
+    if conv_shift::applies(d) {
+        conv_shift::forward(d, x, w, y);
+    } else {
+        forward_im2col(d, x, w, y);
+    }
+}
+
+/// [`forward`] by im2col and GEMM (the module docs), for any geometry.
+fn forward_im2col<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
+    d.check(x.len(), w.len(), y.len());
     let (l, k, per_group) = (d.l(), d.k(), d.c_out / d.groups);
     if k == 0 {
         // No input channels: every output is an empty sum (and the column
@@ -315,7 +332,9 @@ pub fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
 /// image `first..` of `ys` is computed in bands of `band` output rows, whose
 /// columns ([`im2col_band`]) stay in cache between being written and being
 /// packed by the GEMM (a whole image's would not: W5's is 2.3 MiB). Each
-/// band's `[c_out, band·ow]` product is then copied into the image's rows.
+/// band's `[c_out, band·ow]` product is written straight into the image's
+/// rows, `l` elements apart
+/// ([`Gemm::gemm_strided`](crate::kernels::gemm::Gemm::gemm_strided)).
 fn forward_banded<'w, T: Float>(
     d: &ConvDims,
     x: &[T],
@@ -327,19 +346,15 @@ fn forward_banded<'w, T: Float>(
     let (l, k, per_group, len) = (d.l(), d.k(), d.c_out / d.groups, d.image_len());
     let ow = l / d.image.out().expect("BUG: validated")[0];
     let mut cols = vec![T::ZERO; d.image.rows() * band * ow];
-    let mut prod = vec![T::ZERO; d.c_out * band * ow];
     for (j, y) in ys.chunks_mut(d.c_out * l).enumerate() {
         let image = &x[(first + j) * len..(first + j + 1) * len];
         for (oys, nb) in d.bands(band) {
             let oy = oys.start;
             im2col_band(&d.image, image, oys, &mut cols, nb);
-            let prod = &mut prod[..d.c_out * nb];
-            for (g, p_g) in prod.chunks_mut(per_group * nb).enumerate() {
+            for g in 0..d.groups {
                 let cols_g = view(&cols, g * k * nb, nb, false);
-                T::gemm_raw(per_group, k, nb, w_g(g), cols_g, p_g);
-            }
-            for (o, row) in prod.chunks(nb).enumerate() {
-                y[o * l + oy * ow..][..nb].copy_from_slice(row);
+                let y_g = &mut y[g * per_group * l + oy * ow..];
+                T::gemm_strided(per_group, k, nb, w_g(g), cols_g, y_g, l, false);
             }
         }
     }
@@ -366,6 +381,16 @@ fn forward_banded<'w, T: Float>(
 /// assert_eq!(gx, [2.0, 3.0 + 20.0, 30.0]);
 /// ```
 pub fn grad_input<T: Float>(d: &ConvDims, grad_out: &[T], w: &[T], grad_x: &mut [T]) {
+    d.check(grad_x.len(), w.len(), grad_out.len());
+    if conv_shift::applies(d) {
+        conv_shift::grad_input(d, grad_out, w, grad_x);
+    } else {
+        grad_input_im2col(d, grad_out, w, grad_x);
+    }
+}
+
+/// [`grad_input`] by im2col and GEMM (the module docs), for any geometry.
+fn grad_input_im2col<T: Float>(d: &ConvDims, grad_out: &[T], w: &[T], grad_x: &mut [T]) {
     d.check(grad_x.len(), w.len(), grad_out.len());
     let (l, k, per_group, len) = (d.l(), d.k(), d.c_out / d.groups, d.image_len());
     if grad_out.is_empty() || grad_x.is_empty() {
@@ -423,6 +448,16 @@ pub fn grad_input<T: Float>(d: &ConvDims, grad_out: &[T], w: &[T], grad_x: &mut 
 /// assert_eq!(gw, [1.0 + 20.0, 2.0 + 30.0]);
 /// ```
 pub fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut [T]) {
+    d.check(x.len(), grad_w.len(), grad_out.len());
+    if conv_shift::applies(d) {
+        conv_shift::grad_weight(d, x, grad_out, grad_w);
+    } else {
+        grad_weight_im2col(d, x, grad_out, grad_w);
+    }
+}
+
+/// [`grad_weight`] by im2col and GEMM (the module docs), for any geometry.
+fn grad_weight_im2col<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut [T]) {
     d.check(x.len(), grad_w.len(), grad_out.len());
     let (l, k, per_group) = (d.l(), d.k(), d.c_out / d.groups);
     grad_w.fill(T::ZERO);
@@ -583,6 +618,83 @@ mod tests {
             groups,
             c_out,
         }
+    }
+
+    /// A geometry with stride 1, where the shifted GEMMs apply.
+    fn shift_dims(batch: usize, c: [usize; 3], size: [usize; 2], k: [usize; 2]) -> ConvDims {
+        let mut d = dims(batch, c, size, k, [1, 0, 1]);
+        d.image.stride = [1, 1];
+        d
+    }
+
+    #[test]
+    fn shifted_gemms_match_naive_loops_and_the_im2col_path() {
+        let mut geometries = vec![
+            // W5's shape, smaller: 3x3, padding 1.
+            shift_dims(2, [16, 5, 1], [6, 7], [3, 3]),
+            // Two groups of 16 channels, a 2x3 kernel, no padding.
+            shift_dims(3, [32, 4, 2], [5, 6], [2, 3]),
+            // One image, one output column.
+            shift_dims(1, [17, 3, 1], [4, 3], [2, 3]),
+        ];
+        for (padding, dilation) in [([1, 1], [1, 1]), ([2, 1], [2, 1]), ([0, 2], [1, 3])] {
+            let mut d = shift_dims(2, [16, 3, 1], [5, 6], [3, 2]);
+            (d.image.padding, d.image.dilation) = (padding, dilation);
+            geometries.push(d);
+        }
+        // Enough work for two threads.
+        geometries.push(shift_dims(4, [64, 8, 1], [12, 12], [3, 3]));
+        for d in geometries {
+            assert!(d.image.out().is_some() && conv_shift::applies(&d), "{d:?}");
+            check(d);
+            // Element by element against the im2col path.
+            let (xl, wl, yl) = (
+                d.batch * d.image_len(),
+                d.c_out * d.k(),
+                d.batch * d.c_out * d.l(),
+            );
+            let (x, w, g) = (values(xl, 4), values(wl, 5), values(yl, 6));
+            let close = |a: &[f64], b: &[f64], what: &str| {
+                for (i, (p, q)) in a.iter().zip(b).enumerate() {
+                    assert!(
+                        (p - q).abs() <= 1e-10 * (1.0 + q.abs()),
+                        "{d:?} {what}[{i}]: {p} vs {q}"
+                    );
+                }
+            };
+            let (mut a, mut b) = (vec![f64::NAN; yl], vec![f64::NAN; yl]);
+            forward(&d, &x, &w, &mut a);
+            forward_im2col(&d, &x, &w, &mut b);
+            close(&a, &b, "y");
+            let (mut a, mut b) = (vec![f64::NAN; xl], vec![f64::NAN; xl]);
+            grad_input(&d, &g, &w, &mut a);
+            grad_input_im2col(&d, &g, &w, &mut b);
+            close(&a, &b, "grad_x");
+            let (mut a, mut b) = (vec![f64::NAN; wl], vec![f64::NAN; wl]);
+            grad_weight(&d, &x, &g, &mut a);
+            grad_weight_im2col(&d, &x, &g, &mut b);
+            close(&a, &b, "grad_w");
+        }
+        // Too few channels per group, or a stride: the im2col path.
+        assert!(!conv_shift::applies(&shift_dims(
+            1,
+            [15, 3, 1],
+            [5, 5],
+            [3, 3]
+        )));
+        assert!(!conv_shift::applies(&shift_dims(
+            1,
+            [32, 4, 4],
+            [5, 5],
+            [3, 3]
+        )));
+        assert!(!conv_shift::applies(&dims(
+            1,
+            [32, 4, 1],
+            [5, 5],
+            [3, 3],
+            [1, 0, 1]
+        )));
     }
 
     #[test]

@@ -54,22 +54,6 @@ unsafe impl<T: Send> Send for OutPtr<T> {}
 // SAFETY: as above; no run reads through it.
 unsafe impl<T: Send> Sync for OutPtr<T> {}
 
-/// An element type with a GEMM kernel: `C = A · B`, with `C` row-major and
-/// contiguous.
-#[doc(hidden)]
-pub trait Gemm: Sized {
-    #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
-    fn gemm_raw(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: MatRef<'_, Self>,
-        b: MatRef<'_, Self>,
-        c: &mut [Self],
-    );
-}
-
 /// A read-only matrix view: a slice, an offset, and element strides.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
@@ -105,111 +89,228 @@ impl<T> MatRef<'_, T> {
     }
 }
 
-macro_rules! impl_gemm {
-    ($t:ty, $f:path) => {
-        impl Gemm for $t {
-            fn gemm_raw(
-                m: usize,
-                k: usize,
-                n: usize,
-                a: MatRef<'_, $t>,
-                b: MatRef<'_, $t>,
-                c: &mut [$t],
-            ) {
-                assert!(
-                    a.covers(m, k),
-                    "BUG: gemm lhs view out of bounds ({m}x{k}, {a:?})"
-                );
-                assert!(b.covers(k, n), "BUG: gemm rhs view out of bounds ({k}x{n})");
-                assert_eq!(c.len(), m * n, "BUG: gemm output length");
-                if m == 0 || n == 0 {
-                    return;
-                }
-                if k == 0 {
-                    c.fill(0.0);
-                    return;
-                }
-                /// `C[.., j0..]` (an `m_run` by `n_run` block at row stride
-                /// `ldc`, starting at `c`) = rows `i0..i0 + m_run` of A times
-                /// columns `j0..j0 + n_run` of B; beta = 0, so C's prior
-                /// contents (even NaN) are never read.
-                ///
-                /// # Safety
-                ///
-                /// `a` and `b` have passed `covers` for `m` by `k` and `k` by
-                /// `n` with `i0 + m_run <= m` and `j0 + n_run <= n`; `c` is
-                /// valid for writing that block and nothing else reads or
-                /// writes it during the call.
-                unsafe fn block(
-                    k: usize,
-                    a: MatRef<'_, $t>,
-                    b: MatRef<'_, $t>,
-                    (i0, m_run): (usize, usize),
-                    (j0, n_run): (usize, usize),
-                    c: *mut $t,
-                    ldc: usize,
-                ) {
-                    // SAFETY: by the contract, every element (i, p) of A
-                    // (i in i0..i0 + m_run, p < k) and (p, j) of B (j in
-                    // j0..j0 + n_run) lies inside its slice, the strides fit
-                    // in isize, and the block of C is ours alone.
-                    unsafe {
-                        $f(
-                            m_run,
-                            k,
-                            n_run,
-                            1.0,
-                            a.data.as_ptr().add(a.offset + i0 * a.row_stride),
-                            a.row_stride as isize,
-                            a.col_stride as isize,
-                            b.data.as_ptr().add(b.offset + j0 * b.col_stride),
-                            b.row_stride as isize,
-                            b.col_stride as isize,
-                            0.0,
-                            c,
-                            ldc as isize,
-                            1,
-                        );
-                    }
-                }
-                if packing_cost(m, k, a.row_stride) < packing_cost(n, k, b.col_stride)
-                    && threads_for(n.div_ceil(COL_BLOCK), m * k * COL_BLOCK) > 1
-                {
-                    // B costs more to pack than A: split the columns, so that
-                    // each thread packs all of A but only its own columns of
-                    // B (a split of the rows would make every thread pack all
-                    // of B).
-                    let out = OutPtr(c.as_mut_ptr());
-                    map_ranges(n.div_ceil(COL_BLOCK), m * k * COL_BLOCK, |blocks| {
-                        let j0 = blocks.start * COL_BLOCK;
-                        let cols = (blocks.end * COL_BLOCK).min(n) - j0;
-                        // SAFETY: `covers` passed above and j0 + cols <= n.
-                        // `out` points to C, exclusively borrowed for the
-                        // whole split (m*n elements, row stride n); this run
-                        // writes only columns j0..j0 + cols, and the block
-                        // ranges of the runs are disjoint, so no element is
-                        // written by two threads or read by any.
-                        unsafe { block(k, a, b, (0, m), (j0, cols), out.get().add(j0), n) }
-                    });
-                    return;
-                }
-                // Otherwise rows of C are independent: large products split
-                // them over threads, each running one GEMM on its own rows.
-                for_each_run(c, n, k * n, |first, rows| {
-                    let m_run = rows.len() / n;
-                    // SAFETY: `covers` passed above and the run's rows lie
-                    // in 0..m; `rows` is an exclusively borrowed run of
-                    // exactly m_run*n elements of C, disjoint from every other
-                    // run.
-                    unsafe { block(k, a, b, (first, m_run), (0, n), rows.as_mut_ptr(), n) }
-                });
-            }
-        }
-    };
+/// `matrixmultiply`'s entry point for one element type: `C = αAB + βC` with
+/// every operand given by a pointer and its row and column strides.
+type RawGemm<T> = unsafe fn(
+    usize,
+    usize,
+    usize,
+    T,
+    *const T,
+    isize,
+    isize,
+    *const T,
+    isize,
+    isize,
+    T,
+    *mut T,
+    isize,
+    isize,
+);
+
+mod sealed {
+    /// What the GEMM wrapper needs of an element type (sealed: `f32` and
+    /// `f64` only).
+    pub trait Raw: Copy + Send + Sync {
+        const GEMM_ZERO: Self;
+        const GEMM_ONE: Self;
+        /// `sgemm` or `dgemm`.
+        const GEMM: super::RawGemm<Self>;
+    }
+}
+use sealed::Raw;
+
+/// `C[.., j0..]` (an `m_run` by `n_run` block at row stride `ldc`, starting
+/// at `c`) = `beta · C` + rows `i0..i0 + m_run` of A times columns
+/// `j0..j0 + n_run` of B; with `beta` = 0, C's prior contents (even NaN) are
+/// never read.
+///
+/// # Safety
+///
+/// `a` and `b` have passed `covers` for `m` by `k` and `k` by `n` with
+/// `i0 + m_run <= m` and `j0 + n_run <= n`; `c` is valid for writing that
+/// block and nothing else reads or writes it during the call.
+#[allow(clippy::too_many_arguments)]
+unsafe fn block<T: Raw>(
+    beta: T,
+    k: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    (i0, m_run): (usize, usize),
+    (j0, n_run): (usize, usize),
+    c: *mut T,
+    ldc: usize,
+) {
+    // SAFETY: by the contract, every element (i, p) of A (i in
+    // i0..i0 + m_run, p < k) and (p, j) of B (j in j0..j0 + n_run) lies inside
+    // its slice, the strides fit in isize, and the block of C is ours alone.
+    unsafe {
+        (T::GEMM)(
+            m_run,
+            k,
+            n_run,
+            T::GEMM_ONE,
+            a.data.as_ptr().add(a.offset + i0 * a.row_stride),
+            a.row_stride as isize,
+            a.col_stride as isize,
+            b.data.as_ptr().add(b.offset + j0 * b.col_stride),
+            b.row_stride as isize,
+            b.col_stride as isize,
+            beta,
+            c,
+            ldc as isize,
+            1,
+        );
+    }
 }
 
-impl_gemm!(f32, matrixmultiply::sgemm);
-impl_gemm!(f64, matrixmultiply::dgemm);
+/// Checks both operands' views (a broken caller is a bug, never undefined
+/// behaviour).
+fn check_operands<T>(m: usize, k: usize, n: usize, a: &MatRef<'_, T>, b: &MatRef<'_, T>) {
+    assert!(
+        a.covers(m, k),
+        "BUG: gemm lhs view out of bounds ({m}x{k}, {a:?})",
+        a = (a.offset, a.row_stride, a.col_stride, a.data.len())
+    );
+    assert!(b.covers(k, n), "BUG: gemm rhs view out of bounds ({k}x{n})");
+}
+
+/// An element type with a GEMM kernel: `C = A · B`, with `C` row-major.
+#[doc(hidden)]
+pub trait Gemm: Raw {
+    /// `C = A · B` into `c`, row-major and contiguous (`m · n` elements);
+    /// a large product splits its output over threads (the module docs).
+    #[doc(hidden)]
+    fn gemm_raw(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: MatRef<'_, Self>,
+        b: MatRef<'_, Self>,
+        c: &mut [Self],
+    ) {
+        check_operands(m, k, n, &a, &b);
+        assert_eq!(c.len(), m * n, "BUG: gemm output length");
+        if m == 0 || n == 0 {
+            return;
+        }
+        if k == 0 {
+            c.fill(Self::GEMM_ZERO);
+            return;
+        }
+        if packing_cost(m, k, a.row_stride) < packing_cost(n, k, b.col_stride)
+            && threads_for(n.div_ceil(COL_BLOCK), m * k * COL_BLOCK) > 1
+        {
+            // B costs more to pack than A: split the columns, so that each
+            // thread packs all of A but only its own columns of B (a split of
+            // the rows would make every thread pack all of B).
+            let out = OutPtr(c.as_mut_ptr());
+            map_ranges(n.div_ceil(COL_BLOCK), m * k * COL_BLOCK, |blocks| {
+                let j0 = blocks.start * COL_BLOCK;
+                let cols = (blocks.end * COL_BLOCK).min(n) - j0;
+                // SAFETY: `covers` passed above and j0 + cols <= n. `out` points
+                // to C, exclusively borrowed for the whole split (m*n elements,
+                // row stride n); this run writes only columns j0..j0 + cols, and
+                // the block ranges of the runs are disjoint, so no element is
+                // written by two threads or read by any.
+                unsafe {
+                    block(
+                        Self::GEMM_ZERO,
+                        k,
+                        a,
+                        b,
+                        (0, m),
+                        (j0, cols),
+                        out.get().add(j0),
+                        n,
+                    )
+                }
+            });
+            return;
+        }
+        // Otherwise rows of C are independent: large products split them over
+        // threads, each running one GEMM on its own rows.
+        for_each_run(c, n, k * n, |first, rows| {
+            let m_run = rows.len() / n;
+            // SAFETY: `covers` passed above and the run's rows lie in 0..m;
+            // `rows` is an exclusively borrowed run of exactly m_run*n elements
+            // of C, disjoint from every other run.
+            unsafe {
+                block(
+                    Self::GEMM_ZERO,
+                    k,
+                    a,
+                    b,
+                    (first, m_run),
+                    (0, n),
+                    rows.as_mut_ptr(),
+                    n,
+                )
+            }
+        });
+    }
+
+    /// `C = A · B`, or `C += A · B` when `accumulate`, on the calling
+    /// thread, into rows `ldc` elements apart: row `i` of C is
+    /// `c[i * ldc..i * ldc + n]`, and the elements between rows are left as
+    /// they are. For a caller that already splits its work over threads and
+    /// writes a block of a larger row-major output (a band of a
+    /// convolution's output rows, say) without copying it there.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    fn gemm_strided(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: MatRef<'_, Self>,
+        b: MatRef<'_, Self>,
+        c: &mut [Self],
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        check_operands(m, k, n, &a, &b);
+        if m == 0 || n == 0 {
+            return;
+        }
+        let rows_fit = (m - 1)
+            .checked_mul(ldc)
+            .and_then(|r| r.checked_add(n))
+            .is_some_and(|end| end <= c.len());
+        assert!(
+            ldc >= n && ldc <= isize::MAX as usize && rows_fit,
+            "BUG: gemm strided output ({m}x{n}, ldc {ldc}, {} elements)",
+            c.len()
+        );
+        if k == 0 {
+            if !accumulate {
+                for row in c.chunks_mut(ldc).take(m) {
+                    row[..n].fill(Self::GEMM_ZERO);
+                }
+            }
+            return;
+        }
+        let beta = if accumulate { Self::GEMM_ONE } else { Self::GEMM_ZERO };
+        // SAFETY: `covers` passed for A and B; C, exclusively borrowed, holds row
+        // m - 1 at (m - 1) * ldc + n <= c.len() (checked above, without
+        // overflow), with ldc in isize.
+        unsafe { block(beta, k, a, b, (0, m), (0, n), c.as_mut_ptr(), ldc) }
+    }
+}
+
+impl Raw for f32 {
+    const GEMM_ZERO: Self = 0.0;
+    const GEMM_ONE: Self = 1.0;
+    const GEMM: RawGemm<Self> = matrixmultiply::sgemm;
+}
+
+impl Raw for f64 {
+    const GEMM_ZERO: Self = 0.0;
+    const GEMM_ONE: Self = 1.0;
+    const GEMM: RawGemm<Self> = matrixmultiply::dgemm;
+}
+
+impl Gemm for f32 {}
+impl Gemm for f64 {}
 
 #[cfg(test)]
 mod tests {
@@ -283,6 +384,31 @@ mod tests {
                                 (x - y).abs() <= 1e-12 * (1.0 + y.abs()),
                                 "m{m} k{k} n{n} ta{ta} tb{tb}: {x} vs {y}"
                             );
+                        }
+                        // Into rows 3 elements apart: the same values, and
+                        // the gaps between rows untouched.
+                        let ldc = n + 3;
+                        let mut cs = vec![f64::NAN; m.saturating_sub(1) * ldc + n + 2];
+                        f64::gemm_strided(m, k, n, a, b, &mut cs, ldc, false);
+                        for (i, x) in cs.iter().enumerate() {
+                            let (row, col) = (i / ldc, i % ldc);
+                            if row < m && col < n {
+                                assert_eq!(*x, c[row * n + col], "strided m{m} k{k} n{n}");
+                            } else {
+                                assert!(x.is_nan(), "strided m{m} k{k} n{n}: gap {i} written");
+                            }
+                        }
+                        // Accumulating onto 0.5 everywhere adds the product.
+                        let mut acc = vec![0.5; cs.len()];
+                        f64::gemm_strided(m, k, n, a, b, &mut acc, ldc, true);
+                        for (i, x) in acc.iter().enumerate() {
+                            let (row, col) = (i / ldc, i % ldc);
+                            let want = if row < m && col < n {
+                                0.5 + c[row * n + col]
+                            } else {
+                                0.5
+                            };
+                            assert!((x - want).abs() <= 1e-12 * (1.0 + want.abs()), "acc {i}");
                         }
                         let a32: Vec<f32> = ad.iter().map(|&v| v as f32).collect();
                         let b32: Vec<f32> = bd.iter().map(|&v| v as f32).collect();

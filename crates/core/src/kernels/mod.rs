@@ -4,6 +4,7 @@
 //! work over threads. Nothing here knows about the tape.
 
 pub mod conv;
+pub(crate) mod conv_shift;
 pub mod copy;
 pub mod elementwise;
 pub mod gemm;

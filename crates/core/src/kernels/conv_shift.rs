@@ -1,0 +1,302 @@
+//! Convolution with stride 1 as a sum of shifted GEMMs, without im2col.
+//!
+//! With stride 1, the column-matrix row of tap `(ky, kx)` and input channel
+//! `c` is channel `c` of the zero-padded image read from offset
+//! `off = ky·dh·wp + kx·dw` (`wp` the padded width), provided the output is
+//! computed on rows as wide as the padded image: output pixel `(oy, ox)` at
+//! *wide* index `j = oy·wp + ox`, the columns `ox ≥ ow` computed and
+//! discarded. For one tap, the `[c_in/g, n]` block of columns
+//! (`n = (oh - 1)·wp + ow`) is then a plain strided view of the padded image
+//! (row stride `hp·wp`, column stride 1), so that per group `g`:
+//!
+//! - forward: `Y_g = Σ_taps W_{g,tap} · Xpad_{g}[:, off..]`, into a wide
+//!   output whose valid columns are then copied into `y`;
+//! - input gradient: `Gxpad_{g}[:, off..] += W_{g,tap}ᵀ · G_g` for every
+//!   tap (accumulating into overlapping windows of the padded gradient,
+//!   one GEMM after another), with `G` laid out wide and zero in the
+//!   discarded columns; then the interior of `Gxpad` is the input gradient;
+//! - weight gradient: `grad_W_{g,tap} = Σ_images G_g · Xpadᵀ[off.., g]`, with
+//!   the padded image transposed once per image (pixel-major, channels
+//!   contiguous), so that `matrixmultiply` packs it in panels.
+//!
+//! Nothing the size of the column matrix (`kh·kw` times the image) is ever
+//! built: W5's `[32, 64, 32, 32]` by `[64, 64, 3, 3]` spent a fifth of its
+//! forward pass writing and re-reading columns. The price: `kh·kw` GEMMs of
+//! depth `c_in/g` instead of one of depth `c_in/g·kh·kw`, and `ow/wp` of
+//! the products' columns discarded (32 of 34 kept for W5). That pays only
+//! with enough channels per group ([`applies`]).
+
+use crate::Float;
+use crate::kernels::conv::ConvDims;
+use crate::kernels::gemm::MatRef;
+use crate::kernels::par::{for_each_run, map_ranges};
+
+/// The fewest input channels per group for which the shifted GEMMs (of that
+/// depth) beat im2col.
+const MIN_CHANNELS: usize = 16;
+
+/// The most elements of padded image plus wide output per image: beyond,
+/// the banded im2col keeps its working set in cache and this would not.
+const MAX_WORKING_SET: usize = 1 << 20;
+
+/// True when [`forward`], [`grad_input`] and [`grad_weight`] apply to `d`
+/// and pay: stride 1, at least [`MIN_CHANNELS`] input channels per group,
+/// and an image small enough to work on whole.
+pub(crate) fn applies(d: &ConvDims) -> bool {
+    let Some([oh, ow]) = d.image.out() else {
+        return false;
+    };
+    let g = &d.image;
+    let plane = (g.size[0] + 2 * g.padding[0]) * (g.size[1] + 2 * g.padding[1]);
+    g.stride == [1, 1]
+        && oh > 0
+        && ow > 0
+        && d.c_out > 0
+        && g.channels / d.groups >= MIN_CHANNELS
+        && (g.channels + d.c_out).saturating_mul(plane) <= MAX_WORKING_SET
+}
+
+/// The layout of one image's padded planes and wide output.
+struct Layout {
+    /// Input channels, and per group.
+    c_in: usize,
+    c_in_g: usize,
+    /// Output channels per group.
+    per_group: usize,
+    /// `[h, w]` of the image, `[ph, pw]` its padding.
+    size: [usize; 2],
+    padding: [usize; 2],
+    /// `[oh, ow]`.
+    out: [usize; 2],
+    /// Padded width, and padded plane `hp·wp`.
+    wp: usize,
+    plane: usize,
+    /// Wide columns per output channel: `(oh - 1)·wp + ow`.
+    n: usize,
+    /// Offset of each tap into a padded plane, tap `ky·kw + kx`.
+    taps: Vec<usize>,
+}
+
+impl Layout {
+    fn new(d: &ConvDims) -> Layout {
+        let g = &d.image;
+        let out = g.out().expect("BUG: conv geometry was validated");
+        let wp = g.size[1] + 2 * g.padding[1];
+        let plane = (g.size[0] + 2 * g.padding[0]) * wp;
+        let mut taps = Vec::with_capacity(g.kernel[0] * g.kernel[1]);
+        for ky in 0..g.kernel[0] {
+            for kx in 0..g.kernel[1] {
+                taps.push(ky * g.dilation[0] * wp + kx * g.dilation[1]);
+            }
+        }
+        Layout {
+            c_in: g.channels,
+            c_in_g: g.channels / d.groups,
+            per_group: d.c_out / d.groups,
+            size: g.size,
+            padding: g.padding,
+            out,
+            wp,
+            plane,
+            n: (out[0] - 1) * wp + out[1],
+            taps,
+        }
+    }
+
+    /// Index in a padded plane of image pixel `(iy, 0)`.
+    fn padded_row(&self, iy: usize) -> usize {
+        (iy + self.padding[0]) * self.wp + self.padding[1]
+    }
+
+    /// Copies `image: [c_in, h, w]` into the interior of `xp: [c_in, hp,
+    /// wp]`, whose border stays as it is (zero).
+    fn pad<T: Float>(&self, image: &[T], xp: &mut [T]) {
+        let [h, w] = self.size;
+        for (src, dst) in image
+            .chunks_exact(h * w)
+            .zip(xp.chunks_exact_mut(self.plane))
+        {
+            for (iy, row) in src.chunks_exact(w).enumerate() {
+                dst[self.padded_row(iy)..][..w].copy_from_slice(row);
+            }
+        }
+    }
+
+    /// Like [`Layout::pad`], transposed: `xpt: [hp·wp, c_in]`, each padded
+    /// pixel's channels contiguous.
+    fn pad_transposed<T: Float>(&self, image: &[T], xpt: &mut [T]) {
+        let [h, w] = self.size;
+        for iy in 0..h {
+            let row = self.padded_row(iy);
+            for ix in 0..w {
+                let dst = &mut xpt[(row + ix) * self.c_in..][..self.c_in];
+                for (c, d) in dst.iter_mut().enumerate() {
+                    *d = image[(c * h + iy) * w + ix];
+                }
+            }
+        }
+    }
+
+    /// Tap `t` of group `g` of [`weights_by_tap`]'s result: `W_{g,t}`
+    /// (`[per_group, c_in/g]`), or its transpose.
+    fn weight<'a, T>(&self, wt: &'a [T], g: usize, t: usize, transposed: bool) -> MatRef<'a, T> {
+        let (row_stride, col_stride) = if transposed {
+            (self.per_group, 1)
+        } else {
+            (1, self.per_group)
+        };
+        MatRef {
+            data: wt,
+            offset: (g * self.taps.len() + t) * self.c_in_g * self.per_group,
+            row_stride,
+            col_stride,
+        }
+    }
+}
+
+/// The weights `[c_out, c_in/g, kh, kw]` regrouped per group and tap,
+/// `[groups, taps, c_in/g, per_group]`: `W_{g,t}` column-major (which
+/// `matrixmultiply` packs in panels), its transpose row-major.
+fn weights_by_tap<T: Float>(w: &[T], lay: &Layout) -> Vec<T> {
+    let taps = lay.taps.len();
+    let mut wt = vec![T::ZERO; w.len()];
+    for (i, &v) in w.iter().enumerate() {
+        let (t, c, o) = (i % taps, i / taps % lay.c_in_g, i / taps / lay.c_in_g);
+        let (g, co) = (o / lay.per_group, o % lay.per_group);
+        wt[((g * taps + t) * lay.c_in_g + c) * lay.per_group + co] = v;
+    }
+    wt
+}
+
+/// Group `g`'s channels of a `[c, plane]` buffer from offset `off` of each
+/// plane: `[c/g, n]` at row stride `plane`.
+fn planes<T>(data: &[T], first: usize, plane: usize, off: usize) -> MatRef<'_, T> {
+    MatRef {
+        data,
+        offset: first * plane + off,
+        row_stride: plane,
+        col_stride: 1,
+    }
+}
+
+/// [`crate::kernels::conv::forward`] for geometries where [`applies`].
+pub(crate) fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
+    let lay = Layout::new(d);
+    let wt = weights_by_tap(w, &lay);
+    let ([oh, ow], n, pg) = (lay.out, lay.n, lay.per_group);
+    let (len, l) = (lay.c_in * lay.size[0] * lay.size[1], oh * ow);
+    let work = d.c_out * lay.c_in_g * lay.taps.len() * n;
+    for_each_run(y, d.c_out * l, work, |first, ys| {
+        let mut xp = vec![T::ZERO; lay.c_in * lay.plane];
+        let mut wide = vec![T::ZERO; d.c_out * n];
+        for (j, y) in ys.chunks_exact_mut(d.c_out * l).enumerate() {
+            lay.pad(&x[(first + j) * len..][..len], &mut xp);
+            for g in 0..d.groups {
+                let out = &mut wide[g * pg * n..];
+                for (t, &off) in lay.taps.iter().enumerate() {
+                    let cols = planes(&xp, g * lay.c_in_g, lay.plane, off);
+                    let w_gt = lay.weight(&wt, g, t, false);
+                    T::gemm_strided(pg, lay.c_in_g, n, w_gt, cols, out, n, t > 0);
+                }
+            }
+            for (dst, src) in y.chunks_exact_mut(l).zip(wide.chunks_exact(n)) {
+                for oy in 0..oh {
+                    dst[oy * ow..][..ow].copy_from_slice(&src[oy * lay.wp..][..ow]);
+                }
+            }
+        }
+    });
+}
+
+/// Copies `grad_out: [c_out, oh, ow]` into the valid columns of `wide:
+/// [c_out, n]` (the others stay zero).
+fn widen<T: Float>(lay: &Layout, grad_out: &[T], wide: &mut [T]) {
+    let [oh, ow] = lay.out;
+    for (src, dst) in grad_out
+        .chunks_exact(oh * ow)
+        .zip(wide.chunks_exact_mut(lay.n))
+    {
+        for oy in 0..oh {
+            dst[oy * lay.wp..][..ow].copy_from_slice(&src[oy * ow..][..ow]);
+        }
+    }
+}
+
+/// [`crate::kernels::conv::grad_input`] for geometries where [`applies`].
+pub(crate) fn grad_input<T: Float>(d: &ConvDims, grad_out: &[T], w: &[T], grad_x: &mut [T]) {
+    let lay = Layout::new(d);
+    let wt = weights_by_tap(w, &lay);
+    let ([h, wd], n, pg) = (lay.size, lay.n, lay.per_group);
+    let (len, l) = (lay.c_in * h * wd, lay.out[0] * lay.out[1]);
+    let work = d.c_out * lay.c_in_g * lay.taps.len() * n;
+    for_each_run(grad_x, len, work, |first, xs| {
+        let mut wide = vec![T::ZERO; d.c_out * n];
+        let mut gxp = vec![T::ZERO; lay.c_in * lay.plane];
+        for (j, gx) in xs.chunks_exact_mut(len).enumerate() {
+            widen(
+                &lay,
+                &grad_out[(first + j) * d.c_out * l..][..d.c_out * l],
+                &mut wide,
+            );
+            gxp.fill(T::ZERO);
+            for g in 0..d.groups {
+                let go_g = planes(&wide, g * pg, n, 0);
+                for (t, &off) in lay.taps.iter().enumerate() {
+                    let out = &mut gxp[g * lay.c_in_g * lay.plane + off..];
+                    let w_g = lay.weight(&wt, g, t, true);
+                    T::gemm_strided(lay.c_in_g, pg, n, w_g, go_g, out, lay.plane, true);
+                }
+            }
+            for (dst, src) in gx.chunks_exact_mut(h * wd).zip(gxp.chunks_exact(lay.plane)) {
+                for iy in 0..h {
+                    dst[iy * wd..][..wd].copy_from_slice(&src[lay.padded_row(iy)..][..wd]);
+                }
+            }
+        }
+    });
+}
+
+/// [`crate::kernels::conv::grad_weight`] for geometries where [`applies`].
+pub(crate) fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut [T]) {
+    let lay = Layout::new(d);
+    let (taps, n, pg, cg) = (lay.taps.len(), lay.n, lay.per_group, lay.c_in_g);
+    let (len, l) = (
+        lay.c_in * lay.size[0] * lay.size[1],
+        lay.out[0] * lay.out[1],
+    );
+    let work = d.c_out * cg * taps * n;
+    let parts = map_ranges(d.batch, work, |range| {
+        let mut xpt = vec![T::ZERO; lay.plane * lay.c_in];
+        let mut wide = vec![T::ZERO; d.c_out * n];
+        // [groups, taps, per_group, c_in/g]
+        let mut acc = vec![T::ZERO; grad_w.len()];
+        for b in range {
+            lay.pad_transposed(&x[b * len..][..len], &mut xpt);
+            widen(&lay, &grad_out[b * d.c_out * l..][..d.c_out * l], &mut wide);
+            for g in 0..d.groups {
+                let go_g = planes(&wide, g * pg, n, 0);
+                for (t, &off) in lay.taps.iter().enumerate() {
+                    // Xpadᵀ from the tap's offset: [n, c_in/g], channels
+                    // contiguous.
+                    let cols_t = MatRef {
+                        data: &xpt[..],
+                        offset: off * lay.c_in + g * cg,
+                        row_stride: lay.c_in,
+                        col_stride: 1,
+                    };
+                    let out = &mut acc[(g * taps + t) * pg * cg..];
+                    T::gemm_strided(pg, n, cg, go_g, cols_t, out, cg, true);
+                }
+            }
+        }
+        acc
+    });
+    grad_w.fill(T::ZERO);
+    for part in parts {
+        for (i, gw) in grad_w.iter_mut().enumerate() {
+            let (t, c, o) = (i % taps, i / taps % cg, i / taps / cg);
+            let (g, co) = (o / pg, o % pg);
+            *gw += part[((g * taps + t) * pg + co) * cg + c];
+        }
+    }
+}

@@ -488,3 +488,27 @@ fn conv2d_second_derivatives_flow() {
     };
     crate::gradgradcheck(|v| v[0].conv2d(&v[1], None, p).square(), &[x, w]).unwrap();
 }
+
+#[test]
+fn stride_one_convolutions_with_many_channels_match_finite_differences() {
+    // 16 and 32 input channels per group at stride 1: the kernels take the
+    // shifted-GEMM route (kernels::conv_shift) for the forward pass and both
+    // gradients; a random cotangent, f64 and f32 (check_grads).
+    let mut rng = rand::rngs::StdRng::seed_from_u64(29);
+    let cases = [
+        ([2, 16, 4, 5], [3, 16, 3, 3], [1, 1], [1, 1], 1),
+        ([1, 32, 5, 4], [4, 16, 2, 3], [0, 2], [2, 1], 2),
+    ];
+    for (xs, ws, padding, dilation, groups) in cases {
+        let p = Conv2dParams {
+            padding,
+            dilation,
+            groups,
+            ..Default::default()
+        };
+        let x = Tensor::<f64>::randn(xs, 0.0, 1.0, &mut rng).unwrap();
+        let w = Tensor::<f64>::randn(ws, 0.0, 1.0, &mut rng).unwrap();
+        let b = Tensor::<f64>::randn([ws[0]], 0.0, 1.0, &mut rng).unwrap();
+        check_grads!([x, w, b], |x, w, b| x.conv2d(w, Some(b), p)).unwrap();
+    }
+}

@@ -289,7 +289,11 @@ pub trait Gemm: Raw {
             }
             return;
         }
-        let beta = if accumulate { Self::GEMM_ONE } else { Self::GEMM_ZERO };
+        let beta = if accumulate {
+            Self::GEMM_ONE
+        } else {
+            Self::GEMM_ZERO
+        };
         // SAFETY: `covers` passed for A and B; C, exclusively borrowed, holds row
         // m - 1 at (m - 1) * ldc + n <= c.len() (checked above, without
         // overflow), with ldc in isize.

@@ -152,11 +152,8 @@ impl<T: Float> Linear<T> {
 impl<T: Float> Module<T> for Linear<T> {
     fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         check_trailing("linear", x, &[self.in_features()])?;
-        let y = x.try_matmul_t(&self.weight, false, true)?;
-        Ok(match &self.bias {
-            Some(b) => y.try_add(b)?,
-            None => y,
-        })
+        // One op, the bias added by the GEMM (`Tensor::try_linear`).
+        Ok(x.try_linear(&self.weight, self.bias.as_ref())?)
     }
 
     fn visit_parameters(&self, f: &mut dyn FnMut(&str, &Tensor<T>)) {

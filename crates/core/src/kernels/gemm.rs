@@ -49,9 +49,10 @@ impl<T> OutPtr<T> {
 }
 
 // SAFETY: an `OutPtr` is only made from a `&mut [T]` held for the whole
-// split, and each run writes a disjoint set of its elements (see `gemm_raw`).
+// split, and each run touches a disjoint set of its elements (see
+// `product_into`).
 unsafe impl<T: Send> Send for OutPtr<T> {}
-// SAFETY: as above; no run reads through it.
+// SAFETY: as above; no run reads an element another run writes.
 unsafe impl<T: Send> Sync for OutPtr<T> {}
 
 /// A read-only matrix view: a slice, an offset, and element strides.
@@ -175,9 +176,64 @@ fn check_operands<T>(m: usize, k: usize, n: usize, a: &MatRef<'_, T>, b: &MatRef
     assert!(b.covers(k, n), "BUG: gemm rhs view out of bounds ({k}x{n})");
 }
 
+/// `C = A · B + beta · C` into `c`, row-major and contiguous (`m · n`
+/// elements), split over threads: the columns when B costs more to pack
+/// than A, else the rows. With `beta` = 0, C's prior contents (even NaN)
+/// are never read.
+fn product_into<T: Raw + PartialEq>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: &mut [T],
+    beta: T,
+) {
+    check_operands(m, k, n, &a, &b);
+    assert_eq!(c.len(), m * n, "BUG: gemm output length");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if beta == T::GEMM_ZERO {
+            c.fill(T::GEMM_ZERO);
+        }
+        return;
+    }
+    if packing_cost(m, k, a.row_stride) < packing_cost(n, k, b.col_stride)
+        && threads_for(n.div_ceil(COL_BLOCK), m * k * COL_BLOCK) > 1
+    {
+        // B costs more to pack than A: split the columns, so that each
+        // thread packs all of A but only its own columns of B (a split of
+        // the rows would make every thread pack all of B).
+        let out = OutPtr(c.as_mut_ptr());
+        map_ranges(n.div_ceil(COL_BLOCK), m * k * COL_BLOCK, |blocks| {
+            let j0 = blocks.start * COL_BLOCK;
+            let cols = (blocks.end * COL_BLOCK).min(n) - j0;
+            // SAFETY: `covers` passed above and j0 + cols <= n. `out` points
+            // to C, exclusively borrowed for the whole split (m*n elements,
+            // row stride n); this run touches only columns j0..j0 + cols
+            // (reading them too when beta is 1), and the block ranges of
+            // the runs are disjoint, so no element is touched by two
+            // threads.
+            unsafe { block(beta, k, a, b, (0, m), (j0, cols), out.get().add(j0), n) }
+        });
+        return;
+    }
+    // Otherwise rows of C are independent: large products split them over
+    // threads, each running one GEMM on its own rows.
+    for_each_run(c, n, k * n, |first, rows| {
+        let m_run = rows.len() / n;
+        // SAFETY: `covers` passed above and the run's rows lie in 0..m;
+        // `rows` is an exclusively borrowed run of exactly m_run*n elements
+        // of C, disjoint from every other run.
+        unsafe { block(beta, k, a, b, (first, m_run), (0, n), rows.as_mut_ptr(), n) }
+    });
+}
+
 /// An element type with a GEMM kernel: `C = A · B`, with `C` row-major.
 #[doc(hidden)]
-pub trait Gemm: Raw {
+pub trait Gemm: Raw + PartialEq {
     /// `C = A · B` into `c`, row-major and contiguous (`m · n` elements);
     /// a large product splits its output over threads (the module docs).
     #[doc(hidden)]
@@ -189,65 +245,21 @@ pub trait Gemm: Raw {
         b: MatRef<'_, Self>,
         c: &mut [Self],
     ) {
-        check_operands(m, k, n, &a, &b);
-        assert_eq!(c.len(), m * n, "BUG: gemm output length");
-        if m == 0 || n == 0 {
-            return;
-        }
-        if k == 0 {
-            c.fill(Self::GEMM_ZERO);
-            return;
-        }
-        if packing_cost(m, k, a.row_stride) < packing_cost(n, k, b.col_stride)
-            && threads_for(n.div_ceil(COL_BLOCK), m * k * COL_BLOCK) > 1
-        {
-            // B costs more to pack than A: split the columns, so that each
-            // thread packs all of A but only its own columns of B (a split of
-            // the rows would make every thread pack all of B).
-            let out = OutPtr(c.as_mut_ptr());
-            map_ranges(n.div_ceil(COL_BLOCK), m * k * COL_BLOCK, |blocks| {
-                let j0 = blocks.start * COL_BLOCK;
-                let cols = (blocks.end * COL_BLOCK).min(n) - j0;
-                // SAFETY: `covers` passed above and j0 + cols <= n. `out` points
-                // to C, exclusively borrowed for the whole split (m*n elements,
-                // row stride n); this run writes only columns j0..j0 + cols, and
-                // the block ranges of the runs are disjoint, so no element is
-                // written by two threads or read by any.
-                unsafe {
-                    block(
-                        Self::GEMM_ZERO,
-                        k,
-                        a,
-                        b,
-                        (0, m),
-                        (j0, cols),
-                        out.get().add(j0),
-                        n,
-                    )
-                }
-            });
-            return;
-        }
-        // Otherwise rows of C are independent: large products split them over
-        // threads, each running one GEMM on its own rows.
-        for_each_run(c, n, k * n, |first, rows| {
-            let m_run = rows.len() / n;
-            // SAFETY: `covers` passed above and the run's rows lie in 0..m;
-            // `rows` is an exclusively borrowed run of exactly m_run*n elements
-            // of C, disjoint from every other run.
-            unsafe {
-                block(
-                    Self::GEMM_ZERO,
-                    k,
-                    a,
-                    b,
-                    (first, m_run),
-                    (0, n),
-                    rows.as_mut_ptr(),
-                    n,
-                )
-            }
-        });
+        product_into(m, k, n, a, b, c, Self::GEMM_ZERO);
+    }
+
+    /// `C += A · B`, otherwise as [`Gemm::gemm_raw`]: for a product added to
+    /// values already in place (a bias, say) without a second pass.
+    #[doc(hidden)]
+    fn gemm_add(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: MatRef<'_, Self>,
+        b: MatRef<'_, Self>,
+        c: &mut [Self],
+    ) {
+        product_into(m, k, n, a, b, c, Self::GEMM_ONE);
     }
 
     /// `C = A · B`, or `C += A · B` when `accumulate`, on the calling

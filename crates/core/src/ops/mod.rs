@@ -15,6 +15,7 @@ mod gather;
 mod gelu;
 pub(crate) mod im2col;
 mod index;
+mod linear;
 mod logsumexp;
 mod matmul;
 mod max_min;

@@ -1,0 +1,278 @@
+//! `linear`: `y = x · Wᵀ + b` as one op, the bias added by the GEMM itself.
+//!
+//! With `x: [*, in]` viewed as `X: [N, in]`, `W: [out, in]` and `b: [out]`:
+//!
+//! - `grad_x = G · W` (reshaped to `x`'s shape);
+//! - `grad_W = Gᵀ · X`;
+//! - `grad_b = Σ_rows G`.
+//!
+//! The same arithmetic as `x.matmul_t(w, false, true) + b`, in one output
+//! buffer filled with the bias rows and accumulated into by the GEMM
+//! (`beta = 1`), and one recorded op instead of two: no separate pass for
+//! the bias, no broadcast in the backward pass. Affine: no kinks.
+
+use smallvec::smallvec;
+
+use crate::error::{Error, Result};
+use crate::kernels::gemm::MatRef;
+use crate::tape::{Backward, Grads};
+use crate::{Float, Shape, Tensor};
+
+impl<T: Float> Tensor<T> {
+    /// Returns `self · weightᵀ + bias`: the affine map of a fully connected
+    /// layer, for `self: [*, in]`, `weight: [out, in]` and `bias: [out]`,
+    /// with the result shaped `[*, out]`. Equal to
+    /// `self.matmul_t(weight, false, true) + bias`, computed as one op.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RankMismatch`] when `self` is a scalar or `weight` is not
+    /// 2-D; [`Error::MatmulMismatch`] when `self`'s last dimension is not
+    /// `weight`'s second; [`Error::ShapeMismatch`] when `bias` is not
+    /// `[out]`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f64, 2.0], [1, 2]).unwrap().requires_grad();
+    /// let w = Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0, -1.0, 2.0], [3, 2]).unwrap();
+    /// let b = Tensor::from_vec(vec![0.5, 0.0, -1.0], [3]).unwrap();
+    /// let y = x.try_linear(&w, Some(&b)).unwrap();
+    /// assert_eq!(y.to_vec(), vec![1.5, 3.0, 2.0]);
+    /// let g = y.sum().backward().unwrap();
+    /// assert_eq!(g.get(&x).unwrap().to_vec(), vec![1.0, 3.0]);
+    /// ```
+    pub fn try_linear(&self, weight: &Tensor<T>, bias: Option<&Tensor<T>>) -> Result<Tensor<T>> {
+        let (out_f, in_f, rows) = linear_dims(self, weight, bias)?;
+        let mut y = match bias {
+            Some(b) => {
+                let mut y = Vec::with_capacity(rows * out_f);
+                for _ in 0..rows {
+                    y.extend_from_slice(b.as_slice());
+                }
+                y
+            }
+            None => crate::kernels::zeroed(rows * out_f, T::ZERO),
+        };
+        let x = MatRef {
+            data: self.as_slice(),
+            offset: 0,
+            row_stride: in_f,
+            col_stride: 1,
+        };
+        let w_t = MatRef {
+            data: weight.as_slice(),
+            offset: 0,
+            row_stride: 1,
+            col_stride: in_f,
+        };
+        T::gemm_add(rows, in_f, out_f, x, w_t, &mut y);
+        let mut dims = self.dims().to_vec();
+        *dims.last_mut().expect("BUG: rank checked") = out_f;
+        let value = Tensor::from_parts(y, Shape::from(dims));
+        let mut inputs = smallvec::SmallVec::<[&Tensor<T>; 3]>::from_slice(&[self, weight]);
+        inputs.extend(bias);
+        Ok(Tensor::from_op(value, &inputs, || LinearBackward {
+            x: self.clone(),
+            w: weight.clone(),
+            rows,
+        }))
+    }
+
+    /// Like [`Tensor::try_linear`], panicking on shape errors.
+    ///
+    /// # Panics
+    ///
+    /// When [`Tensor::try_linear`] returns an error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use wengert_core::Tensor;
+    /// let x = Tensor::<f32>::ones([4, 3]);
+    /// let w = Tensor::<f32>::ones([2, 3]);
+    /// assert_eq!(x.linear(&w, None).to_vec(), vec![3.0; 8]);
+    /// ```
+    #[track_caller]
+    pub fn linear(&self, weight: &Tensor<T>, bias: Option<&Tensor<T>>) -> Tensor<T> {
+        match self.try_linear(weight, bias) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// Checks the operands of [`Tensor::try_linear`]; returns `(out, in, N)`.
+fn linear_dims<T: Float>(
+    x: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+) -> Result<(usize, usize, usize)> {
+    if x.rank() == 0 {
+        return Err(Error::RankMismatch {
+            op: "linear",
+            expected: "rank 1 or more",
+            shape: x.shape().clone(),
+        });
+    }
+    let &[out_f, in_f] = weight.dims() else {
+        return Err(Error::RankMismatch {
+            op: "linear",
+            expected: "a rank-2 weight [out, in]",
+            shape: weight.shape().clone(),
+        });
+    };
+    let dims = x.dims();
+    if dims[dims.len() - 1] != in_f {
+        return Err(Error::MatmulMismatch {
+            lhs: x.shape().clone(),
+            rhs: Shape::from([in_f, out_f]),
+        });
+    }
+    if let Some(b) = bias
+        && b.dims() != [out_f]
+    {
+        return Err(Error::ShapeMismatch {
+            op: "linear",
+            expected: Shape::from([out_f]),
+            actual: b.shape().clone(),
+        });
+    }
+    let rows: usize = dims[..dims.len() - 1].iter().product();
+    let mut out = dims.to_vec();
+    *out.last_mut().expect("BUG: rank checked") = out_f;
+    Shape::from(out).checked_numel("linear")?;
+    Ok((out_f, in_f, rows))
+}
+
+/// Backward of [`Tensor::try_linear`]: saves the input and the weight.
+struct LinearBackward<T: Float> {
+    x: Tensor<T>,
+    w: Tensor<T>,
+    rows: usize,
+}
+
+impl<T: Float> Backward<T> for LinearBackward<T> {
+    fn name(&self) -> &'static str {
+        "linear"
+    }
+    fn backward(&self, grad_out: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        let (out_f, in_f) = (self.w.dims()[0], self.w.dims()[1]);
+        // As matrices: G [N, out], X [N, in].
+        let as_matrix = |t: &Tensor<T>, cols: usize| {
+            if t.rank() == 2 {
+                t.clone()
+            } else {
+                t.reshape([self.rows, cols])
+            }
+        };
+        let g = as_matrix(grad_out, out_f);
+        let grad_x = needs[0].then(|| {
+            let gx = g.matmul(&self.w);
+            if self.x.rank() == 2 {
+                gx
+            } else {
+                gx.reshape(self.x.shape().clone())
+            }
+        });
+        let grad_w = needs[1].then(|| g.matmul_t(&as_matrix(&self.x, in_f), true, false));
+        let mut grads: Grads<T> = smallvec![grad_x, grad_w];
+        if let Some(&need_b) = needs.get(2) {
+            grads.push(need_b.then(|| g.sum_axes(&[0], false)));
+        }
+        Ok(grads)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::check_both;
+    use rand::SeedableRng;
+
+    fn randn(shape: &[usize], seed: u64) -> Tensor<f64> {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        Tensor::randn(shape, 0.0, 1.0, &mut rng).unwrap()
+    }
+
+    #[test]
+    fn linear_equals_matmul_plus_bias_values_and_gradients() {
+        for (xs, out_f) in [
+            (vec![5, 3], 4),
+            (vec![2, 3, 4], 2),
+            (vec![4], 3),
+            (vec![0, 3], 2),
+        ] {
+            let in_f = xs[xs.len() - 1];
+            let x = randn(&xs, 1).requires_grad();
+            let w = randn(&[out_f, in_f], 2).requires_grad();
+            let b = randn(&[out_f], 3).requires_grad();
+            let fused = x.linear(&w, Some(&b));
+            let plain = &x.matmul_t(&w, false, true) + &b;
+            assert_eq!(fused.shape(), plain.shape(), "{xs:?}");
+            for (p, q) in fused.to_vec().iter().zip(plain.to_vec()) {
+                assert!((p - q).abs() <= 1e-12 * (1.0 + q.abs()), "{xs:?}");
+            }
+            let seed = randn(fused.dims(), 4);
+            // Both were recorded on the thread's tape: keep it for the second.
+            let keep = crate::BackwardOptions {
+                retain_graph: true,
+                ..Default::default()
+            };
+            let gf = fused.backward_with(Some(&seed), keep).unwrap();
+            let gp = plain
+                .backward_with(Some(&seed), Default::default())
+                .unwrap();
+            for t in [&x, &w, &b] {
+                let (p, q) = (gf.get(t).unwrap().to_vec(), gp.get(t).unwrap().to_vec());
+                for (p, q) in p.iter().zip(&q) {
+                    assert!((p - q).abs() <= 1e-12 * (1.0 + q.abs()), "{xs:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn linear_gradients_match_finite_differences_first_and_second_order() {
+        // check_both: f64 and f32, random cotangent.
+        let (x, w, b) = (randn(&[3, 2, 4], 5), randn(&[3, 4], 6), randn(&[3], 7));
+        check_both(
+            &[x.clone(), w.clone(), b.clone()],
+            |v: &[Tensor<f64>]| v[0].linear(&v[1], Some(&v[2])),
+            |v: &[Tensor<f32>]| v[0].linear(&v[1], Some(&v[2])),
+        )
+        .unwrap();
+        check_both(
+            &[x.clone(), w.clone()],
+            |v: &[Tensor<f64>]| v[0].linear(&v[1], None),
+            |v: &[Tensor<f32>]| v[0].linear(&v[1], None),
+        )
+        .unwrap();
+        crate::gradgradcheck(|v| v[0].linear(&v[1], Some(&v[2])).square(), &[x, w, b]).unwrap();
+    }
+
+    #[test]
+    fn linear_errors_name_the_shapes() {
+        let (x, w) = (Tensor::<f32>::ones([2, 3]), Tensor::<f32>::ones([4, 3]));
+        let e = Tensor::<f32>::ones([2, 4])
+            .try_linear(&w, None)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "matmul: inner dimensions differ (lhs [2, 4], rhs [3, 4])"
+        );
+        let e = x.try_linear(&Tensor::ones([4, 3, 1]), None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "linear: expected a rank-2 weight [out, in], got shape [4, 3, 1]"
+        );
+        let e = x.try_linear(&w, Some(&Tensor::ones([3]))).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "linear: shapes differ (expected [4], got [3])"
+        );
+        let e = Tensor::<f32>::scalar(1.0).try_linear(&w, None).unwrap_err();
+        assert!(matches!(e, Error::RankMismatch { op: "linear", .. }));
+    }
+}

@@ -24,24 +24,33 @@
 //! forward pass writing and re-reading columns. The price: `kh·kw` GEMMs of
 //! depth `c_in/g` instead of one of depth `c_in/g·kh·kw`, and `ow/wp` of
 //! the products' columns discarded (32 of 34 kept for W5). That pays only
-//! with enough channels per group ([`applies`]).
+//! with channel counts that fill the GEMM kernel's panels ([`applies`]).
 
 use crate::Float;
 use crate::kernels::conv::ConvDims;
 use crate::kernels::gemm::MatRef;
 use crate::kernels::par::{for_each_run, map_ranges};
 
-/// The fewest input channels per group for which the shifted GEMMs (of that
-/// depth) beat im2col.
-const MIN_CHANNELS: usize = 16;
+/// The shifted GEMMs are used when the input and the output channels per
+/// group are both multiples of this (and at least this). Measured on the
+/// Intel machine of `docs/benchmarks.md` (batch 32, 3×3, padding 1, one
+/// thread; forward + backward against im2col): 16 → 16 channels −21%,
+/// 32 → 32 −17%, 48 → 48 −15%, 64 → 64 (W5) −8-12%; but 4, 8, 12, 20 and
+/// 24 channels lose by 12-70%, 40 is even, and of the mixed pairs 16 → 20
+/// and 20 → 32 lose while 20 → 16 and 32 → 20 win. `matrixmultiply`'s
+/// AVX-512 kernels work on 16 rows or columns at a time, and nine GEMMs
+/// pay for a partial panel nine times where im2col's one GEMM pays once.
+const CHANNEL_STEP: usize = 16;
 
-/// The most elements of padded image plus wide output per image: beyond,
-/// the banded im2col keeps its working set in cache and this would not.
+/// The most elements of padded image plus wide output per image (4 MiB of
+/// `f32`, twice a core's L2 here): beyond, the banded im2col keeps its
+/// working set in cache and this would not (reasoned, not measured: the
+/// largest image measured is W5's, 278 Ki elements).
 const MAX_WORKING_SET: usize = 1 << 20;
 
 /// True when [`forward`], [`grad_input`] and [`grad_weight`] apply to `d`
-/// and pay: stride 1, at least [`MIN_CHANNELS`] input channels per group,
-/// and an image small enough to work on whole.
+/// and pay: stride 1, input and output channels per group multiples of
+/// [`CHANNEL_STEP`], and an image small enough to work on whole.
 pub(crate) fn applies(d: &ConvDims) -> bool {
     let Some([oh, ow]) = d.image.out() else {
         return false;
@@ -52,7 +61,9 @@ pub(crate) fn applies(d: &ConvDims) -> bool {
         && oh > 0
         && ow > 0
         && d.c_out > 0
-        && g.channels / d.groups >= MIN_CHANNELS
+        && [g.channels / d.groups, d.c_out / d.groups]
+            .iter()
+            .all(|&c| c >= CHANNEL_STEP && c.is_multiple_of(CHANNEL_STEP))
         && (g.channels + d.c_out).saturating_mul(plane) <= MAX_WORKING_SET
 }
 

@@ -165,6 +165,8 @@ const OPS: &[Op] = &[
     |x, _, a| x.try_gather(a.a1, &a.idx, a.sb.clone()),
     |x, y, a| x.try_scatter_add(a.a1, &a.idx, a.sb.clone(), y),
     |_, _, a| Tensor::try_one_hot(&a.idx, a.n),
+    |x, y, _| x.try_linear(y, None),
+    |x, y, a| x.try_linear(y, Some(&Tensor::zeros([a.n]))),
     |x, y, a| x.try_conv2d(y, None, a.conv),
     |x, y, a| x.try_conv2d(y, Some(&Tensor::zeros([a.n])), a.conv),
     |x, y, a| x.try_conv1d(y, None, a.conv1d()),

@@ -99,7 +99,7 @@ impl ConvDims {
         oh * ow
     }
 
-    fn image_len(&self) -> usize {
+    pub(crate) fn image_len(&self) -> usize {
         self.image.channels * self.image.size[0] * self.image.size[1]
     }
 
@@ -283,9 +283,9 @@ pub fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
     }
 }
 
-/// [`forward`] by im2col and GEMM (the module docs), for any geometry.
+/// [`forward`] by im2col and GEMM (the module docs), for any geometry;
+/// `d` and the lengths are checked by the caller.
 fn forward_im2col<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
-    d.check(x.len(), w.len(), y.len());
     let (l, k, per_group) = (d.l(), d.k(), d.c_out / d.groups);
     if k == 0 {
         // No input channels: every output is an empty sum (and the column
@@ -389,9 +389,9 @@ pub fn grad_input<T: Float>(d: &ConvDims, grad_out: &[T], w: &[T], grad_x: &mut 
     }
 }
 
-/// [`grad_input`] by im2col and GEMM (the module docs), for any geometry.
+/// [`grad_input`] by im2col and GEMM (the module docs), for any geometry;
+/// `d` and the lengths are checked by the caller.
 fn grad_input_im2col<T: Float>(d: &ConvDims, grad_out: &[T], w: &[T], grad_x: &mut [T]) {
-    d.check(grad_x.len(), w.len(), grad_out.len());
     let (l, k, per_group, len) = (d.l(), d.k(), d.c_out / d.groups, d.image_len());
     if grad_out.is_empty() || grad_x.is_empty() {
         // No output channels: the input does not reach the output.
@@ -456,9 +456,9 @@ pub fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut
     }
 }
 
-/// [`grad_weight`] by im2col and GEMM (the module docs), for any geometry.
+/// [`grad_weight`] by im2col and GEMM (the module docs), for any geometry;
+/// `d` and the lengths are checked by the caller.
 fn grad_weight_im2col<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut [T]) {
-    d.check(x.len(), grad_w.len(), grad_out.len());
     let (l, k, per_group) = (d.l(), d.k(), d.c_out / d.groups);
     grad_w.fill(T::ZERO);
     if grad_w.is_empty() || l == 0 {

@@ -30,6 +30,7 @@
 use crate::Float;
 use crate::kernels::conv::ConvDims;
 use crate::kernels::gemm::MatRef;
+use crate::kernels::im2col::Geom2d;
 use crate::kernels::par::{for_each_run, map_ranges};
 
 /// The shifted GEMMs are used when the input and the output channels per
@@ -70,14 +71,12 @@ pub(crate) fn applies(d: &ConvDims) -> bool {
 
 /// The layout of one image's padded planes and wide output.
 struct Layout {
-    /// Input channels, and per group.
-    c_in: usize,
+    /// The window over one image (channels, size, padding, ...).
+    image: Geom2d,
+    /// Input channels per group.
     c_in_g: usize,
     /// Output channels per group.
     per_group: usize,
-    /// `[h, w]` of the image, `[ph, pw]` its padding.
-    size: [usize; 2],
-    padding: [usize; 2],
     /// `[oh, ow]`.
     out: [usize; 2],
     /// Padded width, and padded plane `hp·wp`.
@@ -102,11 +101,9 @@ impl Layout {
             }
         }
         Layout {
-            c_in: g.channels,
+            image: *g,
             c_in_g: g.channels / d.groups,
             per_group: d.c_out / d.groups,
-            size: g.size,
-            padding: g.padding,
             out,
             wp,
             plane,
@@ -117,13 +114,14 @@ impl Layout {
 
     /// Index in a padded plane of image pixel `(iy, 0)`.
     fn padded_row(&self, iy: usize) -> usize {
-        (iy + self.padding[0]) * self.wp + self.padding[1]
+        let [ph, pw] = self.image.padding;
+        (iy + ph) * self.wp + pw
     }
 
     /// Copies `image: [c_in, h, w]` into the interior of `xp: [c_in, hp,
     /// wp]`, whose border stays as it is (zero).
     fn pad<T: Float>(&self, image: &[T], xp: &mut [T]) {
-        let [h, w] = self.size;
+        let [h, w] = self.image.size;
         for (src, dst) in image
             .chunks_exact(h * w)
             .zip(xp.chunks_exact_mut(self.plane))
@@ -137,11 +135,11 @@ impl Layout {
     /// Like [`Layout::pad`], transposed: `xpt: [hp·wp, c_in]`, each padded
     /// pixel's channels contiguous.
     fn pad_transposed<T: Float>(&self, image: &[T], xpt: &mut [T]) {
-        let [h, w] = self.size;
+        let ([h, w], c_in) = (self.image.size, self.image.channels);
         for iy in 0..h {
             let row = self.padded_row(iy);
             for ix in 0..w {
-                let dst = &mut xpt[(row + ix) * self.c_in..][..self.c_in];
+                let dst = &mut xpt[(row + ix) * c_in..][..c_in];
                 for (c, d) in dst.iter_mut().enumerate() {
                     *d = image[(c * h + iy) * w + ix];
                 }
@@ -196,10 +194,10 @@ pub(crate) fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
     let lay = Layout::new(d);
     let wt = weights_by_tap(w, &lay);
     let ([oh, ow], n, pg) = (lay.out, lay.n, lay.per_group);
-    let (len, l) = (lay.c_in * lay.size[0] * lay.size[1], oh * ow);
+    let (len, l) = (d.image_len(), d.l());
     let work = d.c_out * lay.c_in_g * lay.taps.len() * n;
     for_each_run(y, d.c_out * l, work, |first, ys| {
-        let mut xp = vec![T::ZERO; lay.c_in * lay.plane];
+        let mut xp = vec![T::ZERO; d.image.channels * lay.plane];
         let mut wide = vec![T::ZERO; d.c_out * n];
         for (j, y) in ys.chunks_exact_mut(d.c_out * l).enumerate() {
             lay.pad(&x[(first + j) * len..][..len], &mut xp);
@@ -238,12 +236,12 @@ fn widen<T: Float>(lay: &Layout, grad_out: &[T], wide: &mut [T]) {
 pub(crate) fn grad_input<T: Float>(d: &ConvDims, grad_out: &[T], w: &[T], grad_x: &mut [T]) {
     let lay = Layout::new(d);
     let wt = weights_by_tap(w, &lay);
-    let ([h, wd], n, pg) = (lay.size, lay.n, lay.per_group);
-    let (len, l) = (lay.c_in * h * wd, lay.out[0] * lay.out[1]);
+    let ([h, wd], n, pg) = (d.image.size, lay.n, lay.per_group);
+    let (len, l) = (d.image_len(), d.l());
     let work = d.c_out * lay.c_in_g * lay.taps.len() * n;
     for_each_run(grad_x, len, work, |first, xs| {
         let mut wide = vec![T::ZERO; d.c_out * n];
-        let mut gxp = vec![T::ZERO; lay.c_in * lay.plane];
+        let mut gxp = vec![T::ZERO; d.image.channels * lay.plane];
         for (j, gx) in xs.chunks_exact_mut(len).enumerate() {
             widen(
                 &lay,
@@ -272,10 +270,7 @@ pub(crate) fn grad_input<T: Float>(d: &ConvDims, grad_out: &[T], w: &[T], grad_x
 pub(crate) fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut [T]) {
     let lay = Layout::new(d);
     let (taps, n, pg, cg) = (lay.taps.len(), lay.n, lay.per_group, lay.c_in_g);
-    let (len, l) = (
-        lay.c_in * lay.size[0] * lay.size[1],
-        lay.out[0] * lay.out[1],
-    );
+    let (c_in, len, l) = (d.image.channels, d.image_len(), d.l());
     // With one group and no horizontal dilation, the taps of one kernel row
     // are consecutive pixels, whose channels lie side by side in the
     // transposed padded image: one GEMM per kernel row (`kw · c_in`
@@ -289,7 +284,7 @@ pub(crate) fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_
     let runs = taps / run;
     let work = d.c_out * cg * taps * n;
     let parts = map_ranges(d.batch, work, |range| {
-        let mut xpt = vec![T::ZERO; lay.plane * lay.c_in];
+        let mut xpt = vec![T::ZERO; lay.plane * c_in];
         let mut wide = vec![T::ZERO; d.c_out * n];
         // [groups, runs, per_group, run, c_in/g]
         let mut acc = vec![T::ZERO; grad_w.len()];
@@ -303,8 +298,8 @@ pub(crate) fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_
                     // channels contiguous.
                     let cols = MatRef {
                         data: &xpt[..],
-                        offset: lay.taps[r * run] * lay.c_in + g * cg,
-                        row_stride: lay.c_in,
+                        offset: lay.taps[r * run] * c_in + g * cg,
+                        row_stride: c_in,
                         col_stride: 1,
                     };
                     let out = &mut acc[(g * runs + r) * pg * run * cg..];

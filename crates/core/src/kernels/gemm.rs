@@ -12,7 +12,7 @@
 
 #![allow(unsafe_code)]
 
-use crate::kernels::par::{for_each_run, map_ranges, threads_for};
+use crate::kernels::par::{map_ranges, threads_for};
 
 /// Columns per unit of a column split: a multiple of every `sgemm` and
 /// `dgemm` kernel width in `matrixmultiply` (at most 16), so that only the
@@ -165,75 +165,88 @@ unsafe fn block<T: Raw>(
     }
 }
 
-/// Checks both operands' views (a broken caller is a bug, never undefined
-/// behaviour).
-fn check_operands<T>(m: usize, k: usize, n: usize, a: &MatRef<'_, T>, b: &MatRef<'_, T>) {
-    assert!(
-        a.covers(m, k),
-        "BUG: gemm lhs view out of bounds ({m}x{k}, {a:?})",
-        a = (a.offset, a.row_stride, a.col_stride, a.data.len())
-    );
-    assert!(b.covers(k, n), "BUG: gemm rhs view out of bounds ({k}x{n})");
-}
-
-/// `C = A · B + beta · C` into `c`, row-major and contiguous (`m · n`
-/// elements), split over threads: the columns when B costs more to pack
-/// than A, else the rows. With `beta` = 0, C's prior contents (even NaN)
-/// are never read.
-fn product_into<T: Raw + PartialEq>(
+/// `C = A · B`, or `C += A · B` when `accumulate`, into rows `ldc` elements
+/// apart (row `i` of C is `c[i * ldc..i * ldc + n]`; the elements between
+/// rows are left as they are), split over threads: the columns when B costs
+/// more to pack than A, else the rows. Unless `accumulate`, C's prior
+/// contents (even NaN) are never read.
+#[allow(clippy::too_many_arguments)]
+fn product_into<T: Raw>(
     m: usize,
     k: usize,
     n: usize,
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
     c: &mut [T],
-    beta: T,
+    ldc: usize,
+    accumulate: bool,
 ) {
-    check_operands(m, k, n, &a, &b);
-    assert_eq!(c.len(), m * n, "BUG: gemm output length");
+    assert!(
+        a.covers(m, k),
+        "BUG: gemm lhs view out of bounds ({m}x{k}, {a:?})",
+        a = (a.offset, a.row_stride, a.col_stride, a.data.len())
+    );
+    assert!(b.covers(k, n), "BUG: gemm rhs view out of bounds ({k}x{n})");
     if m == 0 || n == 0 {
         return;
     }
+    let rows_fit = (m - 1)
+        .checked_mul(ldc)
+        .and_then(|r| r.checked_add(n))
+        .is_some_and(|end| end <= c.len());
+    assert!(
+        ldc >= n && ldc <= isize::MAX as usize && rows_fit,
+        "BUG: gemm output ({m}x{n}, ldc {ldc}, {} elements)",
+        c.len()
+    );
     if k == 0 {
-        if beta == T::GEMM_ZERO {
-            c.fill(T::GEMM_ZERO);
+        if !accumulate {
+            for row in c.chunks_mut(ldc).take(m) {
+                row[..n].fill(T::GEMM_ZERO);
+            }
         }
         return;
     }
-    if packing_cost(m, k, a.row_stride) < packing_cost(n, k, b.col_stride)
-        && threads_for(n.div_ceil(COL_BLOCK), m * k * COL_BLOCK) > 1
-    {
-        // B costs more to pack than A: split the columns, so that each
-        // thread packs all of A but only its own columns of B (a split of
-        // the rows would make every thread pack all of B).
-        let out = OutPtr(c.as_mut_ptr());
-        map_ranges(n.div_ceil(COL_BLOCK), m * k * COL_BLOCK, |blocks| {
-            let j0 = blocks.start * COL_BLOCK;
-            let cols = (blocks.end * COL_BLOCK).min(n) - j0;
-            // SAFETY: `covers` passed above and j0 + cols <= n. `out` points
-            // to C, exclusively borrowed for the whole split (m*n elements,
-            // row stride n); this run touches only columns j0..j0 + cols
-            // (reading them too when beta is 1), and the block ranges of
-            // the runs are disjoint, so no element is touched by two
-            // threads.
-            unsafe { block(beta, k, a, b, (0, m), (j0, cols), out.get().add(j0), n) }
-        });
-        return;
-    }
-    // Otherwise rows of C are independent: large products split them over
-    // threads, each running one GEMM on its own rows.
-    for_each_run(c, n, k * n, |first, rows| {
-        let m_run = rows.len() / n;
-        // SAFETY: `covers` passed above and the run's rows lie in 0..m;
-        // `rows` is an exclusively borrowed run of exactly m_run*n elements
-        // of C, disjoint from every other run.
-        unsafe { block(beta, k, a, b, (first, m_run), (0, n), rows.as_mut_ptr(), n) }
+    let beta = if accumulate {
+        T::GEMM_ONE
+    } else {
+        T::GEMM_ZERO
+    };
+    // B costs more to pack than A: split the columns, so that each thread
+    // packs all of A but only its own columns of B (a split of the rows
+    // would make every thread pack all of B). Otherwise split the rows.
+    let col_work = m * k * COL_BLOCK;
+    let split_cols = packing_cost(m, k, a.row_stride) < packing_cost(n, k, b.col_stride)
+        && threads_for(n.div_ceil(COL_BLOCK), col_work) > 1;
+    let (units, work) = if split_cols {
+        (n.div_ceil(COL_BLOCK), col_work)
+    } else {
+        (m, k * n)
+    };
+    let out = OutPtr(c.as_mut_ptr());
+    map_ranges(units, work, |r| {
+        let (rows, cols) = if split_cols {
+            let j0 = r.start * COL_BLOCK;
+            ((0, m), (j0, (r.end * COL_BLOCK).min(n) - j0))
+        } else {
+            ((r.start, r.len()), (0, n))
+        };
+        // SAFETY: both views passed `covers` above, the run's rows and
+        // columns lie inside m by n, and row m - 1 of C ends at
+        // (m - 1) * ldc + n <= c.len() (checked, with ldc in isize); `out`
+        // points to C, exclusively borrowed for the whole split, and the
+        // runs' blocks (their rows, or their columns) are disjoint, so no
+        // element is touched by two threads.
+        unsafe {
+            let at = out.get().add(rows.0 * ldc + cols.0);
+            block(beta, k, a, b, rows, cols, at, ldc)
+        }
     });
 }
 
 /// An element type with a GEMM kernel: `C = A · B`, with `C` row-major.
 #[doc(hidden)]
-pub trait Gemm: Raw + PartialEq {
+pub trait Gemm: Raw {
     /// `C = A · B` into `c`, row-major and contiguous (`m · n` elements);
     /// a large product splits its output over threads (the module docs).
     #[doc(hidden)]
@@ -245,29 +258,16 @@ pub trait Gemm: Raw + PartialEq {
         b: MatRef<'_, Self>,
         c: &mut [Self],
     ) {
-        product_into(m, k, n, a, b, c, Self::GEMM_ZERO);
+        assert_eq!(c.len(), m * n, "BUG: gemm output length");
+        product_into(m, k, n, a, b, c, n, false);
     }
 
-    /// `C += A · B`, otherwise as [`Gemm::gemm_raw`]: for a product added to
-    /// values already in place (a bias, say) without a second pass.
-    #[doc(hidden)]
-    fn gemm_add(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: MatRef<'_, Self>,
-        b: MatRef<'_, Self>,
-        c: &mut [Self],
-    ) {
-        product_into(m, k, n, a, b, c, Self::GEMM_ONE);
-    }
-
-    /// `C = A · B`, or `C += A · B` when `accumulate`, on the calling
-    /// thread, into rows `ldc` elements apart: row `i` of C is
-    /// `c[i * ldc..i * ldc + n]`, and the elements between rows are left as
-    /// they are. For a caller that already splits its work over threads and
-    /// writes a block of a larger row-major output (a band of a
-    /// convolution's output rows, say) without copying it there.
+    /// `C = A · B`, or `C += A · B` when `accumulate`, into rows `ldc`
+    /// elements apart: row `i` of C is `c[i * ldc..i * ldc + n]`, and the
+    /// elements between rows are left as they are. For a block of a larger
+    /// row-major output (a band of a convolution's output rows, say), or a
+    /// product added to values already in place (a bias); split over
+    /// threads as [`Gemm::gemm_raw`] (not when called from a worker).
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
     fn gemm_strided(
@@ -280,36 +280,7 @@ pub trait Gemm: Raw + PartialEq {
         ldc: usize,
         accumulate: bool,
     ) {
-        check_operands(m, k, n, &a, &b);
-        if m == 0 || n == 0 {
-            return;
-        }
-        let rows_fit = (m - 1)
-            .checked_mul(ldc)
-            .and_then(|r| r.checked_add(n))
-            .is_some_and(|end| end <= c.len());
-        assert!(
-            ldc >= n && ldc <= isize::MAX as usize && rows_fit,
-            "BUG: gemm strided output ({m}x{n}, ldc {ldc}, {} elements)",
-            c.len()
-        );
-        if k == 0 {
-            if !accumulate {
-                for row in c.chunks_mut(ldc).take(m) {
-                    row[..n].fill(Self::GEMM_ZERO);
-                }
-            }
-            return;
-        }
-        let beta = if accumulate {
-            Self::GEMM_ONE
-        } else {
-            Self::GEMM_ZERO
-        };
-        // SAFETY: `covers` passed for A and B; C, exclusively borrowed, holds row
-        // m - 1 at (m - 1) * ldc + n <= c.len() (checked above, without
-        // overflow), with ldc in isize.
-        unsafe { block(beta, k, a, b, (0, m), (0, n), c.as_mut_ptr(), ldc) }
+        product_into(m, k, n, a, b, c, ldc, accumulate);
     }
 }
 
@@ -497,6 +468,13 @@ mod tests {
                         (x - y).abs() <= 1e-9 * (1.0 + y.abs()),
                         "m{m} n{n} ta{ta} tb{tb} at {i}: {x} vs {y}"
                     );
+                }
+                // Into rows 5 elements apart, split the same way: the same
+                // values, row by row.
+                let mut cs = vec![f64::NAN; (m - 1) * (n + 5) + n];
+                f64::gemm_strided(m, k, n, a, b, &mut cs, n + 5, false);
+                for (i, row) in c.chunks(n).enumerate() {
+                    assert_eq!(&cs[i * (n + 5)..][..n], row, "strided m{m} n{n} row {i}");
                 }
             }
         }

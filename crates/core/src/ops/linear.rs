@@ -8,8 +8,9 @@
 //!
 //! The same arithmetic as `x.matmul_t(w, false, true) + b`, in one output
 //! buffer filled with the bias rows and accumulated into by the GEMM
-//! (`beta = 1`), and one recorded op instead of two: no separate pass for
-//! the bias, no broadcast in the backward pass. Affine: no kinks.
+//! (`Gemm::gemm_strided`, `beta = 1`), and one recorded op instead of two:
+//! no separate pass for the bias, no broadcast in the backward pass.
+//! Affine: no kinks.
 
 use smallvec::smallvec;
 
@@ -44,15 +45,11 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(g.get(&x).unwrap().to_vec(), vec![1.0, 3.0]);
     /// ```
     pub fn try_linear(&self, weight: &Tensor<T>, bias: Option<&Tensor<T>>) -> Result<Tensor<T>> {
-        let (out_f, in_f, rows) = linear_dims(self, weight, bias)?;
+        let (out_f, in_f, shape) = linear_dims(self, weight, bias)?;
+        let rows = leading(self.shape());
+        // The bias rows (or zeros), which the GEMM then adds onto.
         let mut y = match bias {
-            Some(b) => {
-                let mut y = Vec::with_capacity(rows * out_f);
-                for _ in 0..rows {
-                    y.extend_from_slice(b.as_slice());
-                }
-                y
-            }
+            Some(b) => b.as_slice().repeat(rows),
             None => crate::kernels::zeroed(rows * out_f, T::ZERO),
         };
         let x = MatRef {
@@ -67,16 +64,13 @@ impl<T: Float> Tensor<T> {
             row_stride: 1,
             col_stride: in_f,
         };
-        T::gemm_add(rows, in_f, out_f, x, w_t, &mut y);
-        let mut dims = self.dims().to_vec();
-        *dims.last_mut().expect("BUG: rank checked") = out_f;
-        let value = Tensor::from_parts(y, Shape::from(dims));
+        T::gemm_strided(rows, in_f, out_f, x, w_t, &mut y, out_f, true);
+        let value = Tensor::from_parts(y, shape);
         let mut inputs = smallvec::SmallVec::<[&Tensor<T>; 3]>::from_slice(&[self, weight]);
         inputs.extend(bias);
         Ok(Tensor::from_op(value, &inputs, || LinearBackward {
             x: self.clone(),
             w: weight.clone(),
-            rows,
         }))
     }
 
@@ -103,12 +97,19 @@ impl<T: Float> Tensor<T> {
     }
 }
 
-/// Checks the operands of [`Tensor::try_linear`]; returns `(out, in, N)`.
+/// `N`: the product of all but the last dimension (rank 1 or more).
+fn leading(shape: &Shape) -> usize {
+    let dims = shape.dims();
+    dims[..dims.len() - 1].iter().product()
+}
+
+/// Checks the operands of [`Tensor::try_linear`]; returns `(out, in)` and
+/// the output shape `[*, out]`.
 fn linear_dims<T: Float>(
     x: &Tensor<T>,
     weight: &Tensor<T>,
     bias: Option<&Tensor<T>>,
-) -> Result<(usize, usize, usize)> {
+) -> Result<(usize, usize, Shape)> {
     if x.rank() == 0 {
         return Err(Error::RankMismatch {
             op: "linear",
@@ -139,18 +140,17 @@ fn linear_dims<T: Float>(
             actual: b.shape().clone(),
         });
     }
-    let rows: usize = dims[..dims.len() - 1].iter().product();
     let mut out = dims.to_vec();
     *out.last_mut().expect("BUG: rank checked") = out_f;
-    Shape::from(out).checked_numel("linear")?;
-    Ok((out_f, in_f, rows))
+    let out = Shape::from(out);
+    out.checked_numel("linear")?;
+    Ok((out_f, in_f, out))
 }
 
 /// Backward of [`Tensor::try_linear`]: saves the input and the weight.
 struct LinearBackward<T: Float> {
     x: Tensor<T>,
     w: Tensor<T>,
-    rows: usize,
 }
 
 impl<T: Float> Backward<T> for LinearBackward<T> {
@@ -158,13 +158,13 @@ impl<T: Float> Backward<T> for LinearBackward<T> {
         "linear"
     }
     fn backward(&self, grad_out: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
-        let (out_f, in_f) = (self.w.dims()[0], self.w.dims()[1]);
+        let (out_f, in_f, rows) = (self.w.dims()[0], self.w.dims()[1], leading(self.x.shape()));
         // As matrices: G [N, out], X [N, in].
         let as_matrix = |t: &Tensor<T>, cols: usize| {
             if t.rank() == 2 {
                 t.clone()
             } else {
-                t.reshape([self.rows, cols])
+                t.reshape([rows, cols])
             }
         };
         let g = as_matrix(grad_out, out_f);

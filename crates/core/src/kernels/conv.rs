@@ -644,6 +644,22 @@ mod tests {
         }
         // Enough work for two threads.
         geometries.push(shift_dims(4, [64, 16, 1], [12, 12], [3, 3]));
+        // Outputs of the image's size ("same" padding) in less usual shapes.
+        for (c, size, k, padding, dilation) in [
+            // Two groups.
+            ([32, 32, 2], [5, 7], [3, 3], [1, 1], [1, 1]),
+            // No tap reads the output pixel's own input pixel.
+            ([16, 16, 1], [6, 5], [2, 2], [1, 1], [2, 2]),
+            // Taps four columns to each side.
+            ([16, 16, 1], [4, 9], [3, 5], [2, 4], [2, 2]),
+            // One row.
+            ([16, 32, 1], [1, 8], [1, 3], [0, 1], [1, 1]),
+        ] {
+            let mut d = shift_dims(2, c, size, k);
+            (d.image.padding, d.image.dilation) = (padding, dilation);
+            assert_eq!(d.image.out(), Some(size), "{d:?}");
+            geometries.push(d);
+        }
         for d in geometries {
             assert!(d.image.out().is_some() && conv_shift::applies(&d), "{d:?}");
             check(d);

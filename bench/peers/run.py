@@ -33,13 +33,15 @@ BIN = os.path.join(HERE, "target", "release")
 # product wengert already splits over its threads would split again inside
 # matrixmultiply (LeNet-5 at 2 threads: 5.5 ms alone, 8-10 ms with it).
 WENGERT_BIN = os.path.join(HERE, "target", "wengert", "release")
+# The same binary with mimalloc as its global allocator (peer "wengert-mimalloc").
+WENGERT_MI_BIN = os.path.join(HERE, "target", "wengert-mimalloc", "release")
 
 # Workloads and the thread counts the issue measures them at.
 WORKLOADS = {"W1": [1], "W2": [1, 2], "W3": [1], "W4": [1, 2], "W5": [1], "W6": [1]}
 W1_SIZE = 1024
-ALL_PEERS = ["wengert", "torch", "candle", "burn", "dfdx", "rust-gemm"]
+ALL_PEERS = ["wengert", "wengert-mimalloc", "torch", "candle", "burn", "dfdx", "rust-gemm"]
 # Columns of the table, in order; "rust-gemm" is one process reporting two peers.
-COLUMNS = ["wengert", "torch", "candle", "burn-ndarray", "dfdx", "matrixmultiply", "gemm"]
+COLUMNS = ["wengert", "wengert-mimalloc", "torch", "candle", "burn-ndarray", "dfdx", "matrixmultiply", "gemm"]
 SKIPS = {
     ("dfdx", "W4"): "dfdx 0.13 gates Conv2D and conv2d behind its `nightly` feature "
                     "(generic_const_exprs), which needs a nightly toolchain",
@@ -69,10 +71,11 @@ def command(peer, workload, threads, quick):
         common += ["--warmup", warmup, "--steps", steps]
     if peer == "torch":
         return [sys.executable, os.path.join(HERE, "py", "bench_torch.py")] + common
-    exe = {"wengert": "wengert_bench", "candle": "candle_bench", "burn": "burn_bench",
-           "dfdx": "dfdx_bench", "rust-gemm": "w1_gemm"}[peer]
+    exe = {"wengert": "wengert_bench", "wengert-mimalloc": "wengert_bench", "candle": "candle_bench",
+           "burn": "burn_bench", "dfdx": "dfdx_bench", "rust-gemm": "w1_gemm"}[peer]
     extra = ["--variant", "ndarray"] if peer == "burn" else []
-    return [os.path.join(WENGERT_BIN if peer == "wengert" else BIN, exe)] + common + extra
+    where = {"wengert": WENGERT_BIN, "wengert-mimalloc": WENGERT_MI_BIN}.get(peer, BIN)
+    return [os.path.join(where, exe)] + common + extra
 
 
 def parse_result(line):
@@ -231,7 +234,7 @@ def main():
     global BIN, WENGERT_BIN
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--peers", default=",".join(ALL_PEERS),
+    p.add_argument("--peers", default=",".join(x for x in ALL_PEERS if x != "wengert-mimalloc"),
                    help="comma-separated subset of " + ",".join(ALL_PEERS))
     p.add_argument("--workloads", default=",".join(WORKLOADS))
     p.add_argument("--threads", default="1,2", help="thread counts to keep (each workload has its own)")
@@ -278,7 +281,11 @@ def main():
             builds.append(["cargo", "build", "--release", "--bin", "wengert_bench",
                            "--no-default-features", "--target-dir",
                            os.path.dirname(WENGERT_BIN)])
-        if any(x != "wengert" for x in rust):
+        if "wengert-mimalloc" in rust:
+            builds.append(["cargo", "build", "--release", "--bin", "wengert_bench",
+                           "--no-default-features", "--features", "mimalloc", "--target-dir",
+                           os.path.dirname(WENGERT_MI_BIN)])
+        if any(not x.startswith("wengert") for x in rust):
             cmd = ["cargo", "build", "--release", "--bins", "--no-default-features"]
             if features:
                 cmd += ["--features", ",".join(features)]

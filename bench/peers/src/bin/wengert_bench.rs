@@ -6,6 +6,20 @@
 //! `setup_threads` also pins the process to `t` CPUs, as for every peer.
 use std::hint::black_box;
 
+/// With the `mimalloc` feature, the same code with mimalloc as the global
+/// allocator, reported as its own peer: on small tensors the allocator is a
+/// large share of each op (docs/benchmarks.md).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The peer name in the RESULT lines.
+const PEER: &str = if cfg!(feature = "mimalloc") {
+    "wengert-mimalloc"
+} else {
+    "wengert"
+};
+
 use peers_bench::*;
 use rand::SeedableRng;
 use wengert::nn::optim::{Optimizer, Sgd, SgdConfig};
@@ -58,7 +72,7 @@ fn train(
     let l = loss_of(&no_grad(|| model.forward(x))).item();
     report(
         workload,
-        "wengert",
+        PEER,
         "nn",
         t,
         "-",
@@ -153,7 +167,7 @@ fn main() {
                 let (g, gd) = (flops / ours.median() / 1e9, flops / direct.median() / 1e9);
                 report(
                     "W1",
-                    "wengert",
+                    PEER,
                     "matmul",
                     t,
                     &n.to_string(),
@@ -263,7 +277,7 @@ fn main() {
             );
             report(
                 "W5",
-                "wengert",
+                PEER,
                 "fwd",
                 t,
                 "-",
@@ -286,7 +300,7 @@ fn main() {
             );
             report(
                 "W5",
-                "wengert",
+                PEER,
                 "fwd+bwd",
                 t,
                 "-",
@@ -323,7 +337,7 @@ fn main() {
             );
             report(
                 "W6",
-                "wengert",
+                PEER,
                 "fwd+bwd",
                 t,
                 "-",
@@ -343,7 +357,7 @@ fn main() {
             );
             report(
                 "W6",
-                "wengert",
+                PEER,
                 "fwd-nograd",
                 t,
                 "-",

@@ -183,6 +183,43 @@ impl<T: Float> Backward<T> for LinearBackward<T> {
         }
         Ok(grads)
     }
+
+    fn backward_owned(&self, grad_out: Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        if Tensor::would_record(&[&grad_out, &self.x, &self.w]) {
+            return self.backward(&grad_out, needs);
+        }
+        // Nothing records: the same products and sum as `backward`, by the
+        // kernels directly, without the ops' shape checks, views and axis
+        // lists (W3: three of these per step).
+        let (out_f, in_f, rows) = (self.w.dims()[0], self.w.dims()[1], leading(self.x.shape()));
+        let g = grad_out.as_slice();
+        let mat = |data, row_stride, col_stride| MatRef {
+            data,
+            offset: 0,
+            row_stride,
+            col_stride,
+        };
+        let grad_x = needs[0].then(|| {
+            let mut gx = crate::kernels::zeroed(rows * in_f, T::ZERO);
+            let w = mat(self.w.as_slice(), in_f, 1);
+            T::gemm_raw(rows, out_f, in_f, mat(g, out_f, 1), w, &mut gx);
+            Tensor::from_parts(gx, self.x.shape().clone())
+        });
+        let grad_w = needs[1].then(|| {
+            let mut gw = crate::kernels::zeroed(out_f * in_f, T::ZERO);
+            let x = mat(self.x.as_slice(), in_f, 1);
+            T::gemm_raw(out_f, rows, in_f, mat(g, 1, out_f), x, &mut gw);
+            Tensor::from_parts(gw, self.w.shape().clone())
+        });
+        let mut grads: Grads<T> = smallvec![grad_x, grad_w];
+        if let Some(&need_b) = needs.get(2) {
+            grads.push(need_b.then(|| {
+                let b = crate::kernels::reduce::sum_axis(g, 1, rows, out_f);
+                Tensor::from_parts(b, Shape::from([out_f]))
+            }));
+        }
+        Ok(grads)
+    }
 }
 
 #[cfg(test)]
@@ -229,6 +266,40 @@ mod tests {
                 for (p, q) in p.iter().zip(&q) {
                     assert!((p - q).abs() <= 1e-12 * (1.0 + q.abs()), "{xs:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn kernel_backward_gives_the_recorded_backward_bit_for_bit() {
+        // A plain backward takes the kernels directly; with create_graph the
+        // rule runs as recorded ops. Same products and sums, same bits.
+        for (xs, out_f, bias) in [
+            (vec![5, 3], 4, true),
+            (vec![2, 3, 4], 2, true),
+            (vec![4], 3, false),
+            (vec![0, 3], 2, true),
+            (vec![33, 17], 9, false),
+        ] {
+            let in_f = xs[xs.len() - 1];
+            let x = randn(&xs, 8).requires_grad();
+            let w = randn(&[out_f, in_f], 9).requires_grad();
+            let b = randn(&[out_f], 10).requires_grad();
+            let f = || x.linear(&w, bias.then_some(&b)).square().sum();
+            let plain = f().backward().unwrap();
+            let opts = crate::BackwardOptions {
+                create_graph: true,
+                ..Default::default()
+            };
+            let recorded = f().backward_with(None, opts).unwrap();
+            let leaves = if bias { vec![&x, &w, &b] } else { vec![&x, &w] };
+            for t in leaves {
+                let (p, r) = (plain.get(t).unwrap(), recorded.get(t).unwrap());
+                assert_eq!(p.shape(), r.shape(), "{xs:?}");
+                let bits = |v: &Tensor<f64>| -> Vec<u64> {
+                    v.to_vec().iter().map(|x| x.to_bits()).collect()
+                };
+                assert_eq!(bits(p), bits(&r.detach()), "{xs:?} {out_f} {bias}");
             }
         }
     }

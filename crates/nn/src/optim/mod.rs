@@ -227,7 +227,15 @@ pub(crate) struct StateTable<T> {
     slots: Vec<&'static str>,
     /// The initial value of each slot (Adagrad starts its sum at a constant).
     init: Vec<f64>,
-    map: BTreeMap<String, ParamState<T>>,
+    /// The states, with their names.
+    states: Vec<(String, ParamState<T>)>,
+    /// Index into `states` by name (sorted, for export).
+    index: BTreeMap<String, usize>,
+    /// The state index of each trainable parameter in the last step's
+    /// visiting order: a step compares each visited name with that state's
+    /// name before it searches `index` (W3: the tree searches compared 75
+    /// strings per step for 6 parameters).
+    order: Vec<usize>,
 }
 
 impl<T: Float> StateTable<T> {
@@ -236,12 +244,23 @@ impl<T: Float> StateTable<T> {
             owner,
             slots: slots.iter().map(|s| s.0).collect(),
             init: slots.iter().map(|s| s.1).collect(),
-            map: BTreeMap::new(),
+            states: Vec::new(),
+            index: BTreeMap::new(),
+            order: Vec::new(),
         }
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&ParamState<T>> {
-        self.map.get(name)
+        self.index.get(name).map(|&i| &self.states[i].1)
+    }
+
+    /// The index in `states` of the `k`-th trainable parameter visited,
+    /// called `name`: from last step's order when the name matches.
+    fn find(&self, k: usize, name: &str) -> Option<usize> {
+        match self.order.get(k) {
+            Some(&i) if self.states[i].0 == name => Some(i),
+            _ => self.index.get(name).copied(),
+        }
     }
 
     pub(crate) fn slot_index(&self, slot: &str) -> Option<usize> {
@@ -250,7 +269,8 @@ impl<T: Float> StateTable<T> {
 
     pub(crate) fn export(&self) -> OptimizerState<T> {
         let mut out = OptimizerState::default();
-        for (name, st) in &self.map {
+        for (name, &i) in &self.index {
+            let st = &self.states[i].1;
             out.steps.push((name.clone(), st.step));
             for (slot, buf) in self.slots.iter().zip(&st.bufs) {
                 let t = Tensor::from_vec(buf.clone(), st.shape.clone())
@@ -338,7 +358,11 @@ impl<T: Float> StateTable<T> {
                 problems,
             });
         }
-        self.map = map;
+        self.states = map.into_iter().collect();
+        self.index = (self.states.iter().enumerate())
+            .map(|(i, (name, _))| (name.clone(), i))
+            .collect();
+        self.order.clear();
         Ok(())
     }
 
@@ -354,6 +378,9 @@ impl<T: Float> StateTable<T> {
         let mut missing = Vec::new();
         let mut problems = Vec::new();
         let mut frozen = Vec::new();
+        // The state of each trainable parameter in visiting order (`None`:
+        // new), found once here and used by the update below.
+        let mut found = Vec::with_capacity(self.order.len());
         model.visit_parameters(&mut |n, p| {
             if !p.is_leaf() {
                 frozen.push(n.to_string());
@@ -368,15 +395,17 @@ impl<T: Float> StateTable<T> {
                 )),
                 Some(_) => {}
             }
-            if let Some(st) = self.map.get(n)
-                && &st.shape != p.shape()
+            let i = self.find(found.len(), n);
+            if let Some(i) = i
+                && &self.states[i].1.shape != p.shape()
             {
                 problems.push(format!(
                     "state of {n} has shape {} but the parameter has shape {}",
-                    st.shape,
+                    self.states[i].1.shape,
                     p.shape()
                 ));
             }
+            found.push(i);
         });
         if !missing.is_empty() {
             return Err(Error::MissingGradient {
@@ -392,15 +421,22 @@ impl<T: Float> StateTable<T> {
         }
         let mut updated = Vec::new();
         let (slots, init) = (self.slots.len(), &self.init);
-        let map = &mut self.map;
+        let (states, index) = (&mut self.states, &mut self.index);
+        let mut order = Vec::with_capacity(found.len());
         model.visit_parameters_mut(&mut |n, p| {
             if !p.is_leaf() {
                 return;
             }
             let g = grads.get(p).expect("BUG: gradients checked above");
-            // Look up before inserting: `entry` would allocate the name on
-            // every step.
-            if !map.contains_key(n) {
+            // Found above, in the same visiting order; checked by name all
+            // the same, and looked up again for a name new in this step
+            // (which an earlier visit of this pass may have added).
+            let known = found.get(order.len()).copied().flatten();
+            let i = match known {
+                Some(i) if states[i].0 == n => Some(i),
+                _ => index.get(n).copied(),
+            };
+            let i = i.unwrap_or_else(|| {
                 let st = ParamState {
                     step: 0,
                     bufs: (0..slots)
@@ -408,15 +444,19 @@ impl<T: Float> StateTable<T> {
                         .collect(),
                     shape: p.shape().clone(),
                 };
-                map.insert(n.to_string(), st);
-            }
-            let st = map.get_mut(n).expect("BUG: state inserted above");
+                states.push((n.to_string(), st));
+                index.insert(n.to_string(), states.len() - 1);
+                states.len() - 1
+            });
+            order.push(i);
+            let st = &mut states[i].1;
             st.step += 1;
             // In place: after a consuming backward the parameter is usually
             // the only owner of its storage, so nothing is copied.
             update(p.as_mut_slice(), g.as_slice(), st);
             updated.push(n.to_string());
         });
+        self.order = order;
         Ok(StepReport { updated, frozen })
     }
 }

@@ -648,3 +648,94 @@ fn state_of_a_frozen_parameter_still_loads_and_resumes_after_unfreezing() {
     assert_eq!(p.w.to_vec(), q.w.to_vec());
     assert_eq!(fresh.inspect("w").unwrap().step, 3);
 }
+
+/// Two parameters `a` and `b`, visited in either order (each visitor its
+/// own), and a third `c` that can come and go.
+struct Pair {
+    a: Tensor<f64>,
+    b: Tensor<f64>,
+    c: Option<Tensor<f64>>,
+    reversed: bool,
+    reversed_mut: bool,
+}
+
+impl Module<f64> for Pair {
+    fn try_forward(&self, x: &Tensor<f64>) -> crate::Result<Tensor<f64>> {
+        Ok(x.clone())
+    }
+    fn visit_parameters(&self, f: &mut dyn FnMut(&str, &Tensor<f64>)) {
+        let (first, second) = if self.reversed {
+            (("b", &self.b), ("a", &self.a))
+        } else {
+            (("a", &self.a), ("b", &self.b))
+        };
+        f(first.0, first.1);
+        f(second.0, second.1);
+        if let Some(c) = &self.c {
+            f("c", c);
+        }
+    }
+    fn visit_parameters_mut(&mut self, f: &mut dyn FnMut(&str, &mut Tensor<f64>)) {
+        if self.reversed_mut {
+            f("b", &mut self.b);
+            f("a", &mut self.a);
+        } else {
+            f("a", &mut self.a);
+            f("b", &mut self.b);
+        }
+        if let Some(c) = &mut self.c {
+            f("c", c);
+        }
+    }
+}
+
+#[test]
+fn state_follows_each_parameter_by_name_when_the_visiting_order_changes() {
+    // Momentum keeps a buffer per parameter: after the order of the visits
+    // changes (and a parameter comes and goes), each buffer must still go
+    // with its own parameter, as in a run where nothing changed.
+    let pair = |reversed| Pair {
+        a: Tensor::from_vec(vec![1.0, 2.0], [2])
+            .unwrap()
+            .requires_grad(),
+        b: Tensor::from_vec(vec![-3.0], [1]).unwrap().requires_grad(),
+        c: None,
+        reversed,
+        reversed_mut: reversed,
+    };
+    let loss = |p: &Pair| {
+        let mut l = &p.a.square().sum() + &p.b.mul_scalar(5.0).square().sum();
+        if let Some(c) = &p.c {
+            l = &l + &c.sum();
+        }
+        l
+    };
+    let config = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        ..Default::default()
+    };
+    let (mut steady, mut shuffled) = (pair(false), pair(false));
+    let (mut o1, mut o2) = (Sgd::new(config).unwrap(), Sgd::new(config).unwrap());
+    for step in 0..6 {
+        // The shuffled model visits b first on odd steps (on step 5 only
+        // when visiting to update), and has a third parameter on steps 2
+        // and 3.
+        shuffled.reversed = step % 2 == 1 && step != 5;
+        shuffled.reversed_mut = step % 2 == 1;
+        shuffled.c = (step == 2 || step == 3).then(|| Tensor::ones([3]).requires_grad());
+        let g = loss(&steady).backward().unwrap();
+        o1.step(&mut steady, &g).unwrap();
+        let g = loss(&shuffled).backward().unwrap();
+        let r = o2.step(&mut shuffled, &g).unwrap();
+        assert_eq!(r.updated.len(), 2 + usize::from(shuffled.c.is_some()));
+        assert_eq!(shuffled.a.to_vec(), steady.a.to_vec(), "step {step}");
+        assert_eq!(shuffled.b.to_vec(), steady.b.to_vec(), "step {step}");
+    }
+    // The saved state names each buffer after its parameter.
+    let (s1, s2) = (o1.state(), o2.state());
+    for name in ["a.momentum_buffer", "b.momentum_buffer"] {
+        let (t1, t2) = (s1.tensor(name).unwrap(), s2.tensor(name).unwrap());
+        assert_eq!(t1.to_vec(), t2.to_vec(), "{name}");
+    }
+}

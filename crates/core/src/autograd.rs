@@ -253,7 +253,7 @@ impl<T: Float> Tensor<T> {
 /// What the replay loop needs of one entry, read under the lock.
 struct Step<T> {
     op: Option<Arc<dyn Backward<T>>>,
-    inputs: smallvec::SmallVec<[Option<usize>; 2]>,
+    inputs: smallvec::SmallVec<[Option<usize>; 3]>,
     leaf: Option<LeafId>,
     mixed: bool,
     name: &'static str,

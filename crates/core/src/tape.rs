@@ -181,7 +181,7 @@ pub(crate) struct Entry<T> {
     /// The backward rule with its saved state; `None` for a leaf, or once run.
     pub(crate) op: Option<Arc<dyn Backward<T>>>,
     /// Entry index of each input; `None` for an input that needs no gradient.
-    pub(crate) inputs: SmallVec<[Option<usize>; 2]>,
+    pub(crate) inputs: SmallVec<[Option<usize>; 3]>,
     /// The shape of the recorded value.
     pub(crate) shape: Shape,
     /// Set for leaf entries.
@@ -585,7 +585,7 @@ impl<T: Float> Tensor<T> {
         };
         let mut inner = tape.lock();
         let mut mixed = false;
-        let mut ids: SmallVec<[Option<usize>; 2]> = SmallVec::new();
+        let mut ids: SmallVec<[Option<usize>; 3]> = SmallVec::new();
         for t in inputs {
             ids.push(match &t.node {
                 Node::Constant => None,

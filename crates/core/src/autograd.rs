@@ -276,7 +276,7 @@ pub(crate) fn replay<T: Float>(
     opts: BackwardOptions,
 ) -> Result<Replayed<T>> {
     let consume = !(opts.retain_graph || opts.create_graph);
-    {
+    let leaves = {
         let mut inner = tape.lock();
         if inner.consumed {
             return Err(Error::TapeConsumed);
@@ -285,7 +285,8 @@ pub(crate) fn replay<T: Float>(
         if consume {
             inner.consumed = true;
         }
-    }
+        inner.leaves.len()
+    };
     let check = is_anomaly_enabled();
     let top = starts.iter().map(|(i, _)| *i).max().unwrap_or(0);
     let mut grads: Vec<Option<Tensor<T>>> = spare::take();
@@ -294,7 +295,9 @@ pub(crate) fn replay<T: Float>(
         accumulate(&mut grads[i], seed, opts.create_graph);
     }
     let mut out = Replayed {
-        by_leaf: LeafMap::default(),
+        // Room for every leaf up front: growing the map rehashed it twice
+        // per W3 step.
+        by_leaf: LeafMap::with_capacity_and_hasher(leaves, Default::default()),
         by_entry: HashMap::new(),
     };
     let replayed = with_grad_mode(opts.create_graph, || {

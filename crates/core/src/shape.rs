@@ -291,7 +291,28 @@ impl From<&[usize]> for Shape {
 
 impl From<Vec<usize>> for Shape {
     fn from(dims: Vec<usize>) -> Self {
-        Shape(SmallVec::from_vec(dims))
+        // Up to four dimensions inline, as every other constructor makes
+        // them (`from_vec` would keep the heap buffer).
+        if dims.len() <= 4 {
+            Shape(SmallVec::from_slice(&dims))
+        } else {
+            Shape(SmallVec::from_vec(dims))
+        }
+    }
+}
+
+/// Collects dimensions into a shape, without an intermediate `Vec`.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::Shape;
+/// let s: Shape = [2, 3, 4].iter().map(|d| d * 2).collect();
+/// assert_eq!(s.dims(), &[4, 6, 8]);
+/// ```
+impl FromIterator<usize> for Shape {
+    fn from_iter<I: IntoIterator<Item = usize>>(dims: I) -> Self {
+        Shape(dims.into_iter().collect())
     }
 }
 

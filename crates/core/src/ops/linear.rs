@@ -140,9 +140,11 @@ fn linear_dims<T: Float>(
             actual: b.shape().clone(),
         });
     }
-    let mut out = dims.to_vec();
-    *out.last_mut().expect("BUG: rank checked") = out_f;
-    let out = Shape::from(out);
+    let out: Shape = dims[..dims.len() - 1]
+        .iter()
+        .copied()
+        .chain([out_f])
+        .collect();
     out.checked_numel("linear")?;
     Ok((out_f, in_f, out))
 }

@@ -18,9 +18,12 @@ use crate::kernels::reduce::{sum_axis, sum_f64};
 use crate::tape::{Backward, Grads};
 use crate::{Float, Shape, Tensor};
 
+/// Resolved axes: up to four inline.
+pub(crate) type Axes = smallvec::SmallVec<[usize; 4]>;
+
 /// Resolves, checks and sorts a list of axes (descending, no repeats).
-pub(crate) fn resolve_axes(op: &'static str, shape: &Shape, axes: &[isize]) -> Result<Vec<usize>> {
-    let mut out = Vec::with_capacity(axes.len());
+pub(crate) fn resolve_axes(op: &'static str, shape: &Shape, axes: &[isize]) -> Result<Axes> {
+    let mut out = Axes::with_capacity(axes.len());
     for &a in axes {
         let ax = shape.axis(op, a)?;
         if out.contains(&ax) {
@@ -37,24 +40,17 @@ pub(crate) fn resolve_axes(op: &'static str, shape: &Shape, axes: &[isize]) -> R
 
 /// The shape with each of `axes` set to 1.
 pub(crate) fn kept_shape(shape: &Shape, axes: &[usize]) -> Shape {
-    let mut dims = shape.dims().to_vec();
-    for &a in axes {
-        dims[a] = 1;
-    }
-    Shape::from(dims)
+    let dims = shape.dims().iter().enumerate();
+    dims.map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
+        .collect()
 }
 
 /// The shape with each of `axes` removed.
 pub(crate) fn dropped_shape(shape: &Shape, axes: &[usize]) -> Shape {
-    Shape::from(
-        shape
-            .dims()
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !axes.contains(i))
-            .map(|(_, &d)| d)
-            .collect::<Vec<_>>(),
-    )
+    let dims = shape.dims().iter().enumerate();
+    dims.filter(|(i, _)| !axes.contains(i))
+        .map(|(_, &d)| d)
+        .collect()
 }
 
 impl<T: Float> Tensor<T> {
@@ -70,7 +66,7 @@ impl<T: Float> Tensor<T> {
         let y = Tensor::scalar(T::from_f64(sum_f64(self.as_slice())));
         Tensor::from_op(y, &[self], || SumBackward {
             input: self.shape().clone(),
-            kept: Shape::from(vec![1; self.rank()]),
+            kept: std::iter::repeat_n(1, self.rank()).collect(),
         })
     }
 

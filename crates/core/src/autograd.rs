@@ -476,6 +476,38 @@ mod tests {
     }
 
     #[test]
+    fn ops_recorded_onto_one_tape_from_several_threads_all_reach_the_gradient() {
+        // Four threads extend the same tape at once (each op locks it):
+        // every entry must land whole, at its own index.
+        let x = Tensor::from_vec(vec![0.5f64, -1.0], [2])
+            .unwrap()
+            .requires_grad();
+        let h = x.mul_scalar(2.0);
+        let parts: Vec<Tensor<f64>> = std::thread::scope(|s| {
+            let jobs: Vec<_> = (0..4)
+                .map(|t| {
+                    let h = &h;
+                    s.spawn(move || {
+                        let mut y = h.clone();
+                        for _ in 0..300 {
+                            y = y.add_scalar(0.01 * t as f64).mul_scalar(1.0001);
+                        }
+                        y.sum()
+                    })
+                })
+                .collect();
+            jobs.into_iter().map(|j| j.join().unwrap()).collect()
+        });
+        let total = parts.iter().skip(1).fold(parts[0].clone(), |a, b| &a + b);
+        let g = total.backward().unwrap().get(&x).unwrap().to_vec();
+        // Each chain is (h + c)·m repeated: d/dx = 2·m³⁰⁰ per thread.
+        let want = 4.0 * 2.0 * 1.0001f64.powi(300);
+        for v in g {
+            assert!((v - want).abs() <= 1e-12 * want, "{v} vs {want}");
+        }
+    }
+
+    #[test]
     fn fan_out_accumulates() {
         // y = x*x + x at x = 3: value 12, dy/dx = 2x + 1 = 7 (hand-derived).
         let x = Tensor::from_vec(vec![3.0f64], [1]).unwrap().requires_grad();

@@ -32,7 +32,17 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
+
+/// The lock around a tape: a spin lock that yields its time slice while it
+/// waits. Each recorded op locks its tape once, and each replayed entry
+/// once; a tape is nearly always used by one thread, and held for a push or
+/// a few reads. `std::sync::Mutex` releases with an atomic swap (it must
+/// look for sleeping waiters), this one with a plain store: two atomic
+/// read-modify-writes fewer per op. W6 (a chain of element-wise ops, 6
+/// alternating processes): 2.50-2.64 → 2.27-2.51 ms per 10,000 ops.
+type Mutex<T> = spin::mutex::SpinMutex<T, spin::relax::Yield>;
+type MutexGuard<'a, T> = spin::mutex::SpinMutexGuard<'a, T, spin::relax::Yield>;
 use std::thread::LocalKey;
 
 use smallvec::SmallVec;
@@ -213,7 +223,7 @@ pub struct Tape<T> {
 
 impl<T> Drop for Tape<T> {
     fn drop(&mut self) {
-        let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+        let inner = self.inner.get_mut();
         (self.recycle)(std::mem::take(&mut inner.entries));
     }
 }
@@ -235,9 +245,10 @@ impl<T: 'static> Tape<T> {
 
 impl<T> Tape<T> {
     pub(crate) fn lock(&self) -> MutexGuard<'_, TapeInner<T>> {
-        // A panic while the lock was held (inside our own bookkeeping) would be a
-        // bug; the data is still a consistent Vec, so keep going.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        // Not poisoned by a panic: a panic while the lock was held (inside our
+        // own bookkeeping) would be a bug, and the data is still a consistent
+        // Vec.
+        self.inner.lock()
     }
 }
 

@@ -46,6 +46,13 @@ pub(crate) fn check_both(
     Ok(())
 }
 
+/// Standard normal values of `shape` from a seeded generator.
+pub(crate) fn randn(shape: &[usize], seed: u64) -> Tensor<f64> {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    Tensor::randn(shape, 0.0, 1.0, &mut rng).expect("BUG: a test shape")
+}
+
 pub(crate) fn to_f32(t: &Tensor<f64>) -> Tensor<f32> {
     Tensor::from_vec(
         t.as_slice().iter().map(|&v| v as f32).collect(),

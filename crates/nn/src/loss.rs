@@ -129,7 +129,12 @@ fn check_unit_interval<T: Float>(t: &Tensor<T>, err: impl Fn(f64, usize) -> Erro
 /// ```
 pub fn mse_loss<T: Float>(x: &Tensor<T>, y: &Tensor<T>, r: Reduction) -> Result<Tensor<T>> {
     same_shape("mse_loss", x, y)?;
-    reduce(x.try_sub(y)?.square(), r)
+    match r {
+        // One recorded op instead of four, with the same value and
+        // gradients to the bit (`Tensor::try_mean_squared_error`).
+        Reduction::Mean => Ok(x.try_mean_squared_error(y)?),
+        _ => reduce(x.try_sub(y)?.square(), r),
+    }
 }
 
 /// Returns the mean absolute error `|x − y|`, reduced (gradient 0 where

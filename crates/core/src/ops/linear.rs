@@ -227,13 +227,7 @@ impl<T: Float> Backward<T> for LinearBackward<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::check_both;
-    use rand::SeedableRng;
-
-    fn randn(shape: &[usize], seed: u64) -> Tensor<f64> {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        Tensor::randn(shape, 0.0, 1.0, &mut rng).unwrap()
-    }
+    use crate::testing::{check_both, randn};
 
     #[test]
     fn linear_equals_matmul_plus_bias_values_and_gradients() {

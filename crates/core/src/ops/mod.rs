@@ -21,6 +21,7 @@ mod matmul;
 mod max_min;
 mod mean_var;
 mod minmax_binary;
+mod mse;
 mod narrow_pad;
 mod operators;
 mod permute;

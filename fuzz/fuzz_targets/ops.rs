@@ -167,6 +167,7 @@ const OPS: &[Op] = &[
     |_, _, a| Tensor::try_one_hot(&a.idx, a.n),
     |x, y, _| x.try_linear(y, None),
     |x, y, a| x.try_linear(y, Some(&Tensor::zeros([a.n]))),
+    |x, y, _| x.try_mean_squared_error(y),
     |x, y, a| x.try_conv2d(y, None, a.conv),
     |x, y, a| x.try_conv2d(y, Some(&Tensor::zeros([a.n])), a.conv),
     |x, y, a| x.try_conv1d(y, None, a.conv1d()),

@@ -178,13 +178,7 @@ pub fn for_each_run<T: Send>(
         let first = runs.next();
         for (t, run) in runs {
             let f = &f;
-            scope.spawn(move |_| {
-                {
-                    let _worker = WorkerFlag::set();
-                    f(t * per, run);
-                }
-                rayon_core::spawn(keep_awake);
-            });
+            scope.spawn(move |_| helper_share(|| f(t * per, run)));
         }
         if let Some((_, run)) = first {
             let _worker = WorkerFlag::set();
@@ -229,13 +223,7 @@ pub fn map_ranges<R: Send>(
         let f = &f;
         for (slot, r) in rest.iter_mut().zip(&ranges[1..]) {
             let r = r.clone();
-            scope.spawn(move |_| {
-                {
-                    let _worker = WorkerFlag::set();
-                    *slot = Some(f(r));
-                }
-                rayon_core::spawn(keep_awake);
-            });
+            scope.spawn(move |_| helper_share(|| *slot = Some(f(r))));
         }
         let _worker = WorkerFlag::set();
         *first = Some(f(ranges[0].clone()));
@@ -315,6 +303,16 @@ fn pool(threads: usize) -> Arc<ThreadPool> {
         helpers,
     });
     p
+}
+
+/// Runs one share on a helper, marked as a worker's (it never splits
+/// again), then leaves [`keep_awake`] queued behind it.
+fn helper_share(share: impl FnOnce()) {
+    {
+        let _worker = WorkerFlag::set();
+        share();
+    }
+    rayon_core::spawn(keep_awake);
 }
 
 /// Run by a helper after its share: polls the pool for the next share for

@@ -155,12 +155,19 @@ struct LinearBackward<T: Float> {
     w: Tensor<T>,
 }
 
+impl<T: Float> LinearBackward<T> {
+    /// `(out, in, N)`: the weight's dimensions and the rows of `x`.
+    fn dims(&self) -> (usize, usize, usize) {
+        (self.w.dims()[0], self.w.dims()[1], leading(self.x.shape()))
+    }
+}
+
 impl<T: Float> Backward<T> for LinearBackward<T> {
     fn name(&self) -> &'static str {
         "linear"
     }
     fn backward(&self, grad_out: &Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
-        let (out_f, in_f, rows) = (self.w.dims()[0], self.w.dims()[1], leading(self.x.shape()));
+        let (out_f, in_f, rows) = self.dims();
         // As matrices: G [N, out], X [N, in].
         let as_matrix = |t: &Tensor<T>, cols: usize| {
             if t.rank() == 2 {
@@ -193,7 +200,7 @@ impl<T: Float> Backward<T> for LinearBackward<T> {
         // Nothing records: the same products and sum as `backward`, by the
         // kernels directly, without the ops' shape checks, views and axis
         // lists (W3: three of these per step).
-        let (out_f, in_f, rows) = (self.w.dims()[0], self.w.dims()[1], leading(self.x.shape()));
+        let (out_f, in_f, rows) = self.dims();
         let g = grad_out.as_slice();
         let mat = |data, row_stride, col_stride| MatRef {
             data,

@@ -10,11 +10,10 @@
 //! their four backward rules become one: on a tiny regression network (W3 of
 //! `docs/benchmarks.md`) the loss was a tenth of the tape's ops.
 
-use smallvec::smallvec;
+use smallvec::{SmallVec, smallvec};
 
 use crate::error::{Error, Result};
 use crate::kernels::reduce::sum_f64;
-use crate::storage::VEC_FROM;
 use crate::tape::{Backward, Grads};
 use crate::{Float, Tensor};
 
@@ -63,17 +62,11 @@ impl<T: Float> Tensor<T> {
             let d = a - b;
             d * d
         };
+        // The squares (inline up to 64), then the same blocked f64 sum as
+        // `sum`.
         let pairs = self.as_slice().iter().zip(target.as_slice());
-        // The squares, then the same blocked f64 sum as `sum`.
-        let total = if n <= VEC_FROM {
-            let mut buf = [T::ZERO; VEC_FROM];
-            for (s, p) in buf.iter_mut().zip(pairs) {
-                *s = square(p);
-            }
-            sum_f64(&buf[..n])
-        } else {
-            sum_f64(&pairs.map(square).collect::<Vec<T>>())
-        };
+        let squares: SmallVec<[T; 64]> = pairs.map(square).collect();
+        let total = sum_f64(&squares);
         let y = Tensor::scalar(T::from_f64(total) / T::from_usize(n));
         Ok(Tensor::from_op(y, &[self, target], || MseBackward {
             x: self.clone(),
@@ -98,7 +91,7 @@ impl<T: Float> Backward<T> for MseBackward<T> {
         // its negation.
         let g = grad_out
             .div_scalar(T::from_usize(self.x.numel()))
-            .reshape(vec![1; self.x.rank()])
+            .reshape(std::iter::repeat_n(1, self.x.rank()).collect::<crate::Shape>())
             .broadcast_to(self.x.shape().clone());
         let d = &self.x - &self.t;
         let gx = &g * &d.mul_scalar(T::from_f64(2.0));
@@ -130,7 +123,7 @@ mod tests {
 
     #[test]
     fn fused_mse_equals_the_composed_ops_bit_for_bit_value_and_gradients() {
-        // Sizes below, at and above the stack buffer; f32, where rounding
+        // Sizes below, at and above the inline buffer; f32, where rounding
         // differences would show.
         for shape in [vec![1], vec![3, 5], vec![64], vec![65], vec![9, 31]] {
             let seed = shape.iter().product::<usize>() as u64;

@@ -257,10 +257,7 @@ impl<T: Float> StateTable<T> {
     /// The index in `states` of the `k`-th trainable parameter visited,
     /// called `name`: from last step's order when the name matches.
     fn find(&self, k: usize, name: &str) -> Option<usize> {
-        match self.order.get(k) {
-            Some(&i) if self.states[i].0 == name => Some(i),
-            _ => self.index.get(name).copied(),
-        }
+        lookup(&self.states, &self.index, self.order.get(k).copied(), name)
     }
 
     pub(crate) fn slot_index(&self, slot: &str) -> Option<usize> {
@@ -432,11 +429,7 @@ impl<T: Float> StateTable<T> {
             // the same, and looked up again for a name new in this step
             // (which an earlier visit of this pass may have added).
             let known = found.get(order.len()).copied().flatten();
-            let i = match known {
-                Some(i) if states[i].0 == n => Some(i),
-                _ => index.get(n).copied(),
-            };
-            let i = i.unwrap_or_else(|| {
+            let i = lookup(states, index, known, n).unwrap_or_else(|| {
                 let st = ParamState {
                     step: 0,
                     bufs: (0..slots)
@@ -458,6 +451,20 @@ impl<T: Float> StateTable<T> {
         });
         self.order = order;
         Ok(StepReport { updated, frozen })
+    }
+}
+
+/// The index in `states` of the state called `name`: `guess` when that
+/// state has the name, else the name's entry in `index`.
+fn lookup<T>(
+    states: &[(String, ParamState<T>)],
+    index: &BTreeMap<String, usize>,
+    guess: Option<usize>,
+    name: &str,
+) -> Option<usize> {
+    match guess {
+        Some(i) if states[i].0 == name => Some(i),
+        _ => index.get(name).copied(),
     }
 }
 

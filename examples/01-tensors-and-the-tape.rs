@@ -13,7 +13,7 @@
 pub mod common;
 
 use common::{Args, BoxError, Series};
-use wengert::{Tensor, gradcheck};
+use wengert::{Tensor, gradcheck, watch_values};
 
 /// The first operand of `f`.
 pub const X: [f64; 3] = [0.5, 1.0, 2.0];
@@ -54,7 +54,10 @@ pub fn run(args: &Args, print: bool) -> Result<Report, BoxError> {
     // --- Recording and replaying one expression --------------------------------
     let x = Tensor::from_vec(X.to_vec(), [3])?.requires_grad();
     let y = Tensor::from_vec(Y.to_vec(), [3])?.requires_grad();
-    let out = f(&x, &y).sum();
+    // Recorded while the tape watches its values, so that the dump can show
+    // each value some tensor still holds (watching costs a little per op; it
+    // is off by default).
+    let out = watch_values(|| f(&x, &y).sum());
     // The Wengert list behind f: one entry per recorded op, in the order it ran,
     // each naming the entries it read. Backward replays it from the bottom up.
     let dump = out.tape_dump();

@@ -14,8 +14,8 @@ use crate::error::Phase;
 use crate::error::{Error, Result};
 use crate::spare;
 use crate::tape::{
-    Backward, LeafId, LeafMap, Node, Tape, is_anomaly_enabled, non_finite, record_unsupported,
-    with_grad_mode,
+    Entry, Kind, LeafId, LeafMap, Node, Rule, Slot, Tape, is_anomaly_enabled, non_finite,
+    record_unsupported, with_grad_mode,
 };
 use crate::{Float, Shape, Tensor};
 
@@ -178,7 +178,7 @@ impl<T: Float> Tensor<T> {
     /// # Panics
     ///
     /// When a backward rule returns a gradient whose shape differs from its
-    /// input's: a bug in that rule (for instance in a user-defined [`Backward`]).
+    /// input's: a bug in that rule (for instance in a user-defined [`Backward`](crate::Backward)).
     ///
     /// # Examples
     ///
@@ -250,12 +250,11 @@ impl<T: Float> Tensor<T> {
     }
 }
 
-/// What the replay loop needs of one entry, read under the lock.
+/// What the replay loop needs of one entry.
 struct Step<T> {
-    op: Option<Arc<dyn Backward<T>>>,
-    inputs: smallvec::SmallVec<[Option<usize>; 3]>,
+    op: Option<Rule<T>>,
+    inputs: smallvec::SmallVec<[Slot; 4]>,
     leaf: Option<LeafId>,
-    mixed: bool,
     name: &'static str,
     wrong_shape: Option<Shape>,
 }
@@ -276,17 +275,44 @@ pub(crate) fn replay<T: Float>(
     opts: BackwardOptions,
 ) -> Result<Replayed<T>> {
     let consume = !(opts.retain_graph || opts.create_graph);
-    let leaves = {
+    let (leaves, lent) = {
         let mut inner = tape.lock();
         if inner.consumed {
             return Err(Error::TapeConsumed);
         }
         inner.forward_anomaly()?;
-        if consume {
-            inner.consumed = true;
-        }
-        inner.leaves.len()
+        let lent = consume.then(|| inner.lend());
+        (inner.leaves.len(), lent)
     };
+    let mut entries = match lent {
+        Some(v) => Entries::Lent(v),
+        None => Entries::InPlace,
+    };
+    let replayed = replay_entries(tape, &mut entries, starts, wanted, opts, leaves);
+    if let Entries::Lent(v) = entries {
+        tape.lock().give_back(v);
+    }
+    replayed
+}
+
+/// Where the replay reads its entries. A consuming replay borrows the
+/// tape's whole list under one lock (nothing else may run a consumed tape's
+/// rules), instead of locking the tape once per entry; a retaining one
+/// reads them in place, under the lock, and shares each rule (see
+/// [`Rule`]).
+enum Entries<T> {
+    Lent(Vec<Entry<T>>),
+    InPlace,
+}
+
+fn replay_entries<T: Float>(
+    tape: &Arc<Tape<T>>,
+    entries: &mut Entries<T>,
+    starts: Vec<(usize, Tensor<T>)>,
+    wanted: &[usize],
+    opts: BackwardOptions,
+    leaves: usize,
+) -> Result<Replayed<T>> {
     let check = is_anomaly_enabled();
     let top = starts.iter().map(|(i, _)| *i).max().unwrap_or(0);
     let mut grads: Vec<Option<Tensor<T>>> = spare::take();
@@ -305,7 +331,7 @@ pub(crate) fn replay<T: Float>(
             let Some(grad_out) = grads[i].take() else {
                 continue;
             };
-            let step = read_step(tape, i, consume, grad_out.shape());
+            let step = read_step(tape, entries, i, grad_out.shape())?;
             if let Some(expected) = &step.wrong_shape {
                 panic!(
                     "backward: the gradient reaching entry #{i} ({}) has shape {} instead of {expected}: a backward rule is broken",
@@ -320,7 +346,7 @@ pub(crate) fn replay<T: Float>(
                 out.by_leaf.insert(id, grad_out);
                 continue;
             }
-            if step.mixed {
+            if step.inputs.contains(&Slot::FOREIGN) {
                 return Err(Error::MixedTapes { op: step.name });
             }
             let op = step
@@ -328,12 +354,20 @@ pub(crate) fn replay<T: Float>(
                 .expect("BUG: a recorded entry without its backward rule");
             let mut needs = smallvec::SmallVec::<[bool; 4]>::new();
             for slot in &step.inputs {
-                needs.push(slot.is_some());
+                needs.push(slot.index().is_some());
             }
             // By value: the gradient is not needed after this, so an op may
             // write its result into `grad_out`'s storage.
-            let mut input_grads = op.backward_owned(grad_out, &needs)?;
-            if opts.create_graph && !op.differentiable() {
+            // Matched in place: `?` moved the whole SmallVec of gradients
+            // out of the `Result` (a `memcpy` call per entry).
+            let mut result = op.backward_owned(grad_out, &needs);
+            let input_grads = match &mut result {
+                Ok(grads) => grads,
+                Err(_) => return result.map(drop),
+            };
+            let differentiable = op.differentiable();
+            drop(op);
+            if opts.create_graph && !differentiable {
                 for g in input_grads.iter_mut().flatten() {
                     *g = record_unsupported(tape, g, &step.inputs, step.name);
                 }
@@ -349,12 +383,13 @@ pub(crate) fn replay<T: Float>(
                     });
                 }
             }
-            drop(op);
-            for (slot, g) in step.inputs.iter().zip(input_grads) {
-                let (Some(j), Some(g)) = (slot, g) else {
+            // `iter_mut` and `take`: moving the SmallVec into an iterator
+            // copied all of it (a `memcpy` call per entry).
+            for (slot, g) in step.inputs.iter().zip(input_grads.iter_mut()) {
+                let (Some(j), Some(g)) = (slot.index(), g.take()) else {
                     continue;
                 };
-                accumulate(&mut grads[*j], g, opts.create_graph);
+                accumulate(&mut grads[j], g, opts.create_graph);
             }
         }
         Ok(())
@@ -363,19 +398,43 @@ pub(crate) fn replay<T: Float>(
     replayed.map(|()| out)
 }
 
-fn read_step<T>(tape: &Tape<T>, i: usize, consume: bool, grad_shape: &Shape) -> Step<T> {
-    let mut inner = tape.lock();
-    let e = &mut inner.entries[i];
-    Step {
-        op: if consume { e.op.take() } else { e.op.clone() },
+fn read_step<T>(
+    tape: &Tape<T>,
+    entries: &mut Entries<T>,
+    i: usize,
+    grad_shape: &Shape,
+) -> Result<Step<T>> {
+    let mut guard;
+    let (e, op) = match entries {
+        Entries::Lent(v) => {
+            let e = &mut v[i];
+            let op = e.kind.take();
+            (e, op)
+        }
+        Entries::InPlace => {
+            guard = tape.lock();
+            // A consuming backward on another thread has the entries, or
+            // has freed this rule: this tape's history is going.
+            if guard.lent > 0 {
+                return Err(Error::TapeConsumed);
+            }
+            let e = &mut guard.entries[i];
+            let op = e.kind.share();
+            if matches!(e.kind, Kind::Spent) {
+                return Err(Error::TapeConsumed);
+            }
+            (e, op)
+        }
+    };
+    Ok(Step {
+        op,
         // `from_slice` copies; SmallVec's `clone` runs the generic `extend`.
         inputs: smallvec::SmallVec::from_slice(&e.inputs),
-        leaf: e.leaf,
-        mixed: e.mixed,
+        leaf: e.kind.leaf(),
         name: e.name,
         // Only a broken backward rule makes this differ: copy the shape then.
         wrong_shape: (&e.shape != grad_shape).then(|| e.shape.clone()),
-    }
+    })
 }
 
 /// Adds `g` to the gradient in `slot`. With `create_graph` the sum is a
@@ -555,6 +614,97 @@ mod tests {
             w.backward().unwrap_err(),
             Error::MixedTapes { .. }
         ));
+    }
+
+    #[test]
+    fn a_consumed_tape_gets_its_entries_back_in_order() {
+        // The consuming backward borrows the entry list and returns it: the
+        // dump still shows every entry, and a value recorded afterwards on
+        // the consumed tape comes after them.
+        let x = Tensor::<f64>::ones([2]).requires_grad();
+        let y = x.exp().sum();
+        y.backward().unwrap();
+        let z = &y * 2.0;
+        let dump = z.tape_dump();
+        let ops: Vec<&str> = dump
+            .lines()
+            .map(|l| l.split_whitespace().nth(1).unwrap())
+            .collect();
+        assert_eq!(
+            ops,
+            ["leaf", "exp(#0)", "sum(#1)", "mul_scalar(#2)"],
+            "{dump}"
+        );
+    }
+
+    #[test]
+    fn entries_recorded_while_a_backward_holds_the_list_keep_their_indices() {
+        // What another thread sees while a consuming backward has the
+        // entries: an op recorded meanwhile gets the index after them, and
+        // the list comes back whole, in order.
+        let x = Tensor::<f64>::ones([2]).requires_grad();
+        let y = x.exp();
+        let Node::Recorded(r, 1) = &y.node else {
+            panic!("y is entry #1")
+        };
+        let tape = r.upgrade().unwrap();
+        let lent = tape.lock().lend();
+        assert_eq!(lent.len(), 2);
+        let z = &y * 2.0;
+        assert!(matches!(z.node, Node::Recorded(_, 2)));
+        assert!(z.tape_dump().starts_with("#2  mul_scalar(#1)"));
+        tape.lock().give_back(lent);
+        let dump = z.tape_dump();
+        assert_eq!(dump.lines().count(), 3, "{dump}");
+        assert!(
+            dump.lines()
+                .nth(2)
+                .unwrap()
+                .starts_with("#2  mul_scalar(#1)")
+        );
+        // The tape is consumed: backward through z says so.
+        assert_eq!(z.sum().backward().unwrap_err(), Error::TapeConsumed);
+    }
+
+    #[test]
+    fn retaining_backwards_share_the_rules_across_threads() {
+        // A retaining replay turns each rule into a shared one, so that
+        // replays on several threads at once each hold it; a consuming one
+        // afterwards still finds every rule, and a second one is an error.
+        let x = Tensor::from_vec(vec![0.3f64, -1.2, 2.0], [3])
+            .unwrap()
+            .requires_grad();
+        let mut y = x.clone();
+        for _ in 0..50 {
+            y = y.tanh().mul_scalar(1.5);
+        }
+        let y = y.sum();
+        let retain = BackwardOptions {
+            retain_graph: true,
+            create_graph: false,
+        };
+        let expected = y
+            .backward_with(None, retain)
+            .unwrap()
+            .get(&x)
+            .unwrap()
+            .to_vec();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..20 {
+                        let g = y.backward_with(None, retain).unwrap();
+                        assert_eq!(g.get(&x).unwrap().to_vec(), expected);
+                    }
+                });
+            }
+        });
+        assert_eq!(y.backward().unwrap().get(&x).unwrap().to_vec(), expected);
+        assert_eq!(y.backward().unwrap_err(), Error::TapeConsumed);
+        assert_eq!(
+            y.backward_with(None, retain).unwrap_err(),
+            Error::TapeConsumed
+        );
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! Each entry shows its index, the op, the entries it read, the shape of its
 //! value, and a summary of the value (min, max, mean, count of non-finite
 //! elements) while some tensor still holds that value; `(freed)` otherwise.
+//! The tape keeps a weak reference to the values of leaves, and to those of
+//! ops recorded inside [`watch_values`](crate::watch_values); other entries
+//! show `(not watched)`.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -17,7 +20,8 @@ struct Row {
     leaf: bool,
     inputs: Vec<Option<usize>>,
     shape: Shape,
-    summary: Option<String>,
+    /// `None`: not watched; `Some(None)`: freed.
+    summary: Option<Option<String>>,
 }
 
 fn summarize<T: Float>(v: &[T]) -> String {
@@ -42,16 +46,24 @@ fn summarize<T: Float>(v: &[T]) -> String {
 
 fn rows<T: Float>(tape: &Arc<Tape<T>>, upto: usize) -> Vec<Row> {
     let inner = tape.lock();
-    inner.entries[..=upto.min(inner.entries.len().saturating_sub(1))]
+    // While a backward consumes the tape it holds the entries before `lent`.
+    let first = inner.lent;
+    inner
+        .entries
         .iter()
         .enumerate()
+        .map(|(k, e)| (first + k, e))
+        .take_while(|&(index, _)| index <= upto)
         .map(|(index, e)| Row {
             index,
             name: e.name,
-            leaf: e.leaf.is_some(),
-            inputs: e.inputs.to_vec(),
+            leaf: matches!(e.kind, crate::tape::Kind::Leaf(_)),
+            inputs: e.inputs.iter().map(|s| s.index()).collect(),
             shape: e.shape.clone(),
-            summary: e.value.upgrade().map(|v| summarize(v.as_slice())),
+            summary: e
+                .value
+                .as_ref()
+                .map(|w| w.upgrade().map(|v| summarize(v.as_slice()))),
         })
         .collect()
 }
@@ -67,7 +79,10 @@ impl<T: Float> Tensor<T> {
     /// Returns a text dump of the tape this value was recorded on, up to and
     /// including its own entry: one line per entry with its index, op, input
     /// entries (`-` for an input that needs no gradient), shape and a summary
-    /// of its value.
+    /// of its value: min, max, mean and non-finite count while some tensor
+    /// holds the value, `(freed)` once none does. Values are summarized for
+    /// leaves and for ops recorded inside [`watch_values`](crate::watch_values);
+    /// other ops show `(not watched)`.
     ///
     /// # Examples
     ///
@@ -101,7 +116,11 @@ impl<T: Float> Tensor<T> {
                 out,
                 "{id:<4}{call:<28} {:<16} {}",
                 r.shape.to_string(),
-                r.summary.as_deref().unwrap_or("(freed)")
+                match &r.summary {
+                    None => "(not watched)",
+                    Some(None) => "(freed)",
+                    Some(Some(s)) => s,
+                }
             );
         }
         out
@@ -153,8 +172,11 @@ mod tests {
         let x = Tensor::from_vec(vec![0.0f64, 1.0], [2])
             .unwrap()
             .requires_grad();
-        let l = x.log(); // [-inf, 0]
-        let y = l.exp().sum();
+        let (l, y) = crate::watch_values(|| {
+            let l = x.log(); // [-inf, 0]
+            let y = l.exp().sum();
+            (l, y)
+        });
         let dump = y.tape_dump();
         assert!(dump.contains("NON-FINITE 1"), "{dump}");
         drop(l);
@@ -169,8 +191,11 @@ mod tests {
         let x = Tensor::from_vec(vec![1.0f64, -2.0, 3.0, 6.0], [2, 2])
             .unwrap()
             .requires_grad();
-        let sq = &x * &x; // [1, 4, 9, 36]
-        let y = sq.sum_axes(&[1], false); // [5, 45]
+        let (sq, y) = crate::watch_values(|| {
+            let sq = &x * &x; // [1, 4, 9, 36]
+            let y = sq.sum_axes(&[1], false); // [5, 45]
+            (sq, y)
+        });
         let dump = y.tape_dump();
         let lines: Vec<&str> = dump.lines().collect();
         // Hand-computed: min, max and mean of each value, in `{:.4e}`.
@@ -182,6 +207,35 @@ mod tests {
                 "#2  sum(#1)                      [2]              min 5.0000e0 max 4.5000e1 mean 2.5000e1",
             ],
             "{dump}"
+        );
+        drop(sq);
+        assert!(y.tape_dump().lines().nth(1).unwrap().ends_with("(freed)"));
+    }
+
+    #[test]
+    fn unwatched_ops_say_so_and_leaves_are_always_summarized() {
+        let x = Tensor::from_vec(vec![1.0f64, 3.0], [2])
+            .unwrap()
+            .requires_grad();
+        let y = (&x * 2.0).sum();
+        let dump = y.tape_dump();
+        let lines: Vec<&str> = dump.lines().collect();
+        assert!(
+            lines[0].ends_with("min 1.0000e0 max 3.0000e0 mean 2.0000e0"),
+            "{dump}"
+        );
+        assert!(lines[1].ends_with("(not watched)"), "{dump}");
+        assert!(lines[2].ends_with("(not watched)"), "{dump}");
+        // The mode ends with the closure, also when it panics.
+        let caught = std::panic::catch_unwind(|| crate::watch_values(|| panic!("inside")));
+        assert!(caught.is_err());
+        let z = (&x * 2.0).sum();
+        assert!(
+            z.tape_dump()
+                .lines()
+                .last()
+                .unwrap()
+                .ends_with("(not watched)")
         );
     }
 

@@ -88,7 +88,8 @@
 //! ## Seeing what was recorded
 //!
 //! [`Tensor::tape_dump`] lists the Wengert list behind a value (entry, op,
-//! inputs, shape, value summary); [`Tensor::tape_dot`] exports it to Graphviz;
+//! inputs, shape, and a summary of each value recorded inside
+//! [`watch_values`]); [`Tensor::tape_dot`] exports it to Graphviz;
 //! [`detect_anomaly`] finds the first op that produced a NaN or an infinity, in
 //! the forward or the backward pass (a forward one surfaces at the next
 //! `backward`, or at once from [`Tensor::check_anomaly`]).
@@ -170,5 +171,6 @@ pub use ops::im2col::Im2colParams;
 pub use shape::Shape;
 pub use tape::{
     Backward, Grads, LeafId, detect_anomaly, is_anomaly_enabled, is_grad_enabled, no_grad,
+    watch_values,
 };
 pub use tensor::Tensor;

@@ -31,6 +31,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
@@ -153,12 +154,53 @@ pub trait Backward<T: Float>: Send + Sync {
 
 /// The identity of a leaf tensor: stable across tapes, unique in the process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LeafId(u64);
+pub struct LeafId(NonZeroU64);
 
 impl LeafId {
     pub(crate) fn fresh() -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
-        LeafId(NEXT.fetch_add(1, Ordering::Relaxed))
+        LeafId(
+            NonZeroU64::new(NEXT.fetch_add(1, Ordering::Relaxed))
+                .expect("2^64 leaves were made in this process"),
+        )
+    }
+}
+
+/// How an entry refers to one of its inputs, in four bytes: the input's
+/// entry index, or a marker for an input that needs no gradient or was
+/// recorded on another tape whose history is gone. Four-byte slots keep an
+/// [`Entry`] within 128 bytes, which `Vec::push` moves with inline
+/// instructions; at 168 bytes it called `memcpy` once per recorded op.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Slot(u32);
+
+impl Slot {
+    /// An input that needs no gradient.
+    pub(crate) const NONE: Slot = Slot(u32::MAX);
+    /// An input recorded on another tape whose history is gone.
+    pub(crate) const FOREIGN: Slot = Slot(u32::MAX - 1);
+    /// The largest entry index a slot holds.
+    const MAX_INDEX: u32 = u32::MAX - 2;
+
+    /// The slot of entry `i`.
+    ///
+    /// # Panics
+    ///
+    /// For an index past the last of 4,294,967,294 entries (over 500 GB of
+    /// entries on one tape).
+    pub(crate) fn entry(i: usize) -> Slot {
+        match u32::try_from(i) {
+            Ok(i) if i <= Self::MAX_INDEX => Slot(i),
+            _ => panic!(
+                "a tape holds at most {} entries; entry {i} cannot be an input",
+                Self::MAX_INDEX as u64 + 1
+            ),
+        }
+    }
+
+    /// The entry index, for an input that needs a gradient.
+    pub(crate) fn index(self) -> Option<usize> {
+        (self.0 <= Self::MAX_INDEX).then_some(self.0 as usize)
     }
 }
 
@@ -186,28 +228,93 @@ impl std::hash::Hasher for LeafHasher {
 /// A map keyed by [`LeafId`].
 pub(crate) type LeafMap<V> = HashMap<LeafId, V, std::hash::BuildHasherDefault<LeafHasher>>;
 
+/// What an entry is: a leaf, or an op with its backward rule (until a
+/// consuming backward has run and freed it).
+pub(crate) enum Kind<T> {
+    Leaf(LeafId),
+    Op(Rule<T>),
+    Spent,
+}
+
+/// The backward rule of an op. Recorded as `Owned`: freeing a `Box` takes
+/// no atomic operations, where an `Arc` takes two, and a consuming backward
+/// frees one rule per entry. The first replay that keeps the tape
+/// (`retain_graph`, `create_graph`) makes it `Shared`, so that replays
+/// running at the same time, or one inside another, each hold the rule.
+pub(crate) enum Rule<T> {
+    Owned(Box<dyn Backward<T>>),
+    Shared(Arc<dyn Backward<T>>),
+}
+
+impl<T> Kind<T> {
+    /// The leaf's identity, for a leaf entry.
+    pub(crate) fn leaf(&self) -> Option<LeafId> {
+        match self {
+            Kind::Leaf(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The rule, leaving the entry spent (a consuming backward).
+    pub(crate) fn take(&mut self) -> Option<Rule<T>> {
+        match std::mem::replace(self, Kind::Spent) {
+            Kind::Op(rule) => Some(rule),
+            other => {
+                *self = other;
+                None
+            }
+        }
+    }
+
+    /// A shared handle on the rule, which stays in the entry (made `Shared`
+    /// first if it is not yet).
+    pub(crate) fn share(&mut self) -> Option<Rule<T>> {
+        let arc = match std::mem::replace(self, Kind::Spent) {
+            Kind::Op(Rule::Owned(b)) => Arc::from(b),
+            Kind::Op(Rule::Shared(a)) => a,
+            other => {
+                *self = other;
+                return None;
+            }
+        };
+        *self = Kind::Op(Rule::Shared(arc.clone()));
+        Some(Rule::Shared(arc))
+    }
+}
+
+impl<T> std::ops::Deref for Rule<T> {
+    type Target = dyn Backward<T>;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Rule::Owned(b) => &**b,
+            Rule::Shared(a) => &**a,
+        }
+    }
+}
+
 /// One recorded operation.
 pub(crate) struct Entry<T> {
-    /// The backward rule with its saved state; `None` for a leaf, or once run.
-    pub(crate) op: Option<Arc<dyn Backward<T>>>,
-    /// Entry index of each input; `None` for an input that needs no gradient.
-    pub(crate) inputs: SmallVec<[Option<usize>; 3]>,
+    /// A leaf, or the op's backward rule with its saved state.
+    pub(crate) kind: Kind<T>,
+    /// How the op reads each of its inputs.
+    pub(crate) inputs: SmallVec<[Slot; 4]>,
     /// The shape of the recorded value.
     pub(crate) shape: Shape,
-    /// Set for leaf entries.
-    pub(crate) leaf: Option<LeafId>,
-    /// An input was recorded on another tape whose history is gone.
-    pub(crate) mixed: bool,
     /// The name of the op, kept after `op` is freed (for dumps and errors).
     pub(crate) name: &'static str,
-    /// The recorded value, while some tensor still holds it (for dumps).
-    pub(crate) value: WeakStorage<T>,
+    /// The recorded value, while some tensor still holds it (for dumps):
+    /// kept for leaves, and for op outputs recorded inside [`watch_values`];
+    /// `None` otherwise.
+    pub(crate) value: Option<WeakStorage<T>>,
 }
 
 pub(crate) struct TapeInner<T> {
     pub(crate) entries: Vec<Entry<T>>,
     pub(crate) leaves: LeafMap<usize>,
     pub(crate) consumed: bool,
+    /// How many entries a consuming backward has borrowed ([`TapeInner::lend`]);
+    /// `entries[k]` is entry `lent + k` meanwhile.
+    pub(crate) lent: usize,
     /// The first entry whose forward value was not finite, seen in anomaly mode.
     pub(crate) anomaly: Option<(usize, &'static str, usize)>,
 }
@@ -236,6 +343,7 @@ impl<T: 'static> Tape<T> {
                 entries: spare::take(),
                 leaves: LeafMap::default(),
                 consumed: false,
+                lent: 0,
                 anomaly: None,
             }),
             recycle: spare::keep::<Entry<T>>,
@@ -265,6 +373,7 @@ thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
     static SAVING: Cell<bool> = const { Cell::new(false) };
     static ANOMALY: Cell<bool> = const { Cell::new(false) };
+    static WATCH: Cell<bool> = const { Cell::new(false) };
 }
 
 impl TapeSlot for f32 {
@@ -356,16 +465,25 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
     with_grad_mode(false, f)
 }
 
-/// Runs `f` with recording switched on or off, restoring the previous mode.
-pub(crate) fn with_grad_mode<R>(enabled: bool, f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
+/// Runs `f` with the thread's `flag` set to `value`, restoring the previous
+/// value afterwards, also when `f` panics. Always inlined: through a
+/// `LocalKey` reference each access would be a call through a function
+/// pointer (W6: 21 instructions per op more) instead of a direct read.
+#[inline(always)]
+fn with_flag<R>(flag: &'static LocalKey<Cell<bool>>, value: bool, f: impl FnOnce() -> R) -> R {
+    struct Restore(&'static LocalKey<Cell<bool>>, bool);
     impl Drop for Restore {
         fn drop(&mut self) {
-            GRAD_ENABLED.with(|g| g.set(self.0));
+            self.0.with(|g| g.set(self.1));
         }
     }
-    let _restore = Restore(GRAD_ENABLED.with(|g| g.replace(enabled)));
+    let _restore = Restore(flag, flag.with(|g| g.replace(value)));
     f()
+}
+
+/// Runs `f` with recording switched on or off, restoring the previous mode.
+pub(crate) fn with_grad_mode<R>(enabled: bool, f: impl FnOnce() -> R) -> R {
+    with_flag(&GRAD_ENABLED, enabled, f)
 }
 
 /// Returns true inside [`detect_anomaly`] on this thread.
@@ -419,14 +537,42 @@ pub fn is_anomaly_enabled() -> bool {
 /// assert!(matches!(err, Error::Anomaly { entry: 1, op: "log", phase: Phase::Forward, count: 1 }));
 /// ```
 pub fn detect_anomaly<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            ANOMALY.with(|g| g.set(self.0));
-        }
-    }
-    let _restore = Restore(ANOMALY.with(|g| g.replace(true)));
-    f()
+    with_flag(&ANOMALY, true, f)
+}
+
+/// Runs `f` with the tape watching the values it records: each entry keeps
+/// a weak reference to its op's output, so that [`Tensor::tape_dump`] can
+/// summarize every value some tensor still holds and mark the others
+/// `(freed)`. Outside `watch_values` an op's entry shows `(not watched)`
+/// (leaves are always watched). The previous mode is restored afterwards,
+/// also when `f` panics.
+///
+/// Off by default because it is not free: taking and dropping the weak
+/// reference are two atomic operations per op, and a small value's
+/// allocation then lives until the tape is dropped instead of being reused
+/// at once (a chain of 10,000 small element-wise ops, W6 of
+/// docs/benchmarks.md, runs about 30% longer watched).
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::{watch_values, Tensor};
+/// let x = Tensor::from_vec(vec![1.0f32, 3.0], [2]).unwrap().requires_grad();
+/// let y = watch_values(|| (&x * 2.0).sum());
+/// let dump = y.tape_dump();
+/// let lines: Vec<&str> = dump.lines().collect();
+/// assert!(lines[1].starts_with("#1  mul_scalar(#0)") && lines[1].ends_with("(freed)"));
+/// assert!(lines[2].ends_with("min 8.0000e0 max 8.0000e0 mean 8.0000e0"));
+/// let z = (&x * 2.0).sum();
+/// assert!(z.tape_dump().lines().last().unwrap().ends_with("(not watched)"));
+/// ```
+pub fn watch_values<R>(f: impl FnOnce() -> R) -> R {
+    with_flag(&WATCH, true, f)
+}
+
+/// The weak reference an entry keeps to `t`'s value inside [`watch_values`].
+fn watched<T: Float>(t: &Tensor<T>) -> Option<WeakStorage<T>> {
+    WATCH.with(Cell::get).then(|| t.data_weak())
 }
 
 /// The number of NaN and infinite elements of `t`.
@@ -435,14 +581,7 @@ pub(crate) fn non_finite<T: Float>(t: &Tensor<T>) -> usize {
 }
 
 fn with_saving<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            SAVING.with(|g| g.set(self.0));
-        }
-    }
-    let _restore = Restore(SAVING.with(|g| g.replace(true)));
-    f()
+    with_flag(&SAVING, true, f)
 }
 
 fn current_tape<T: Float>() -> Arc<Tape<T>> {
@@ -459,6 +598,29 @@ fn current_tape<T: Float>() -> Arc<Tape<T>> {
 }
 
 impl<T> TapeInner<T> {
+    /// The index the next entry gets.
+    pub(crate) fn next_index(&self) -> usize {
+        self.lent + self.entries.len()
+    }
+
+    /// Marks the tape consumed and hands its entries to the backward that
+    /// consumes it, which then reads them without locking the tape once per
+    /// entry. Entries recorded meanwhile (only by another thread, on a value
+    /// of this tape; backward through them is [`Error::TapeConsumed`]) keep
+    /// their indices.
+    pub(crate) fn lend(&mut self) -> Vec<Entry<T>> {
+        self.consumed = true;
+        self.lent = self.entries.len();
+        std::mem::take(&mut self.entries)
+    }
+
+    /// Takes back what [`lend`](TapeInner::lend) handed out.
+    pub(crate) fn give_back(&mut self, mut entries: Vec<Entry<T>>) {
+        entries.append(&mut self.entries);
+        self.entries = entries;
+        self.lent = 0;
+    }
+
     /// The first forward anomaly recorded on this tape, as the error that
     /// `backward` and [`Tensor::check_anomaly`] return.
     pub(crate) fn forward_anomaly(&self) -> Result<()> {
@@ -595,22 +757,18 @@ impl<T: Float> Tensor<T> {
             }
         };
         let mut inner = tape.lock();
-        let mut mixed = false;
-        let mut ids: SmallVec<[Option<usize>; 3]> = SmallVec::new();
+        let mut ids: SmallVec<[Slot; 4]> = SmallVec::new();
         for t in inputs {
             ids.push(match &t.node {
-                Node::Constant => None,
-                Node::Leaf(id) => Some(register_leaf(&mut inner, *id, t)),
+                Node::Constant => Slot::NONE,
+                Node::Leaf(id) => Slot::entry(register_leaf(&mut inner, *id, t)),
                 // A pointer comparison, no upgrade: while `tape` is alive no
                 // other tape can have its address.
-                Node::Recorded(r, i) if r.points_to(tape) => Some(*i),
-                Node::Recorded(..) => {
-                    mixed = true;
-                    None
-                }
+                Node::Recorded(r, i) if r.points_to(tape) => Slot::entry(*i),
+                Node::Recorded(..) => Slot::FOREIGN,
             });
         }
-        let index = inner.entries.len();
+        let index = inner.next_index();
         let output = value.with_node(Node::Recorded(TapeRef::Strong(tape.clone()), index));
         let anomaly = if is_anomaly_enabled() && inner.anomaly.is_none() {
             non_finite(&output)
@@ -619,18 +777,17 @@ impl<T: Float> Tensor<T> {
         };
         // `make` only clones tensors (which never locks a tape), so building the
         // backward struct under the lock is safe.
-        let op: Arc<dyn Backward<T>> = with_saving(|| Arc::new(make(&output)));
+        let op: Box<dyn Backward<T>> = with_saving(|| Box::new(make(&output)));
+
         if anomaly > 0 {
             inner.anomaly = Some((index, op.name(), anomaly));
         }
         inner.entries.push(Entry {
             name: op.name(),
-            op: Some(op),
+            kind: Kind::Op(Rule::Owned(op)),
             inputs: ids,
             shape: output.shape().clone(),
-            leaf: None,
-            mixed,
-            value: output.data_weak(),
+            value: watched(&output),
         });
         drop(inner);
         output
@@ -662,15 +819,13 @@ fn register_leaf<T: Float>(inner: &mut TapeInner<T>, id: LeafId, leaf: &Tensor<T
     if let Some(&i) = inner.leaves.get(&id) {
         return i;
     }
-    let i = inner.entries.len();
+    let i = inner.next_index();
     inner.entries.push(Entry {
-        op: None,
+        kind: Kind::Leaf(id),
         inputs: SmallVec::new(),
         shape: leaf.shape().clone(),
-        leaf: Some(id),
-        mixed: false,
         name: "leaf",
-        value: leaf.data_weak(),
+        value: Some(leaf.data_weak()),
     });
     inner.leaves.insert(id, i);
     i
@@ -695,21 +850,43 @@ impl<T: Float> Backward<T> for UnsupportedBackward {
 pub(crate) fn record_unsupported<T: Float>(
     tape: &Arc<Tape<T>>,
     g: &Tensor<T>,
-    inputs: &[Option<usize>],
+    inputs: &[Slot],
     name: &'static str,
 ) -> Tensor<T> {
     let mut inner = tape.lock();
-    let index = inner.entries.len();
+    let index = inner.next_index();
     inner.entries.push(Entry {
-        op: Some(Arc::new(UnsupportedBackward { op: name })),
-        inputs: inputs.iter().copied().collect(),
+        kind: Kind::Op(Rule::Owned(Box::new(UnsupportedBackward { op: name }))),
+        inputs: SmallVec::from_slice(inputs),
         shape: g.shape().clone(),
-        leaf: None,
-        mixed: false,
         name,
-        value: g.data_weak(),
+        value: watched(g),
     });
     drop(inner);
     g.detach()
         .with_node(Node::Recorded(TapeRef::Strong(tape.clone()), index))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_hold_entry_indices_and_two_markers() {
+        assert_eq!(Slot::entry(0).index(), Some(0));
+        let last = u32::MAX as usize - 2;
+        assert_eq!(Slot::entry(last).index(), Some(last));
+        assert_eq!(Slot::NONE.index(), None);
+        assert_eq!(Slot::FOREIGN.index(), None);
+        assert_ne!(Slot::NONE, Slot::FOREIGN);
+        // An entry is 128 bytes: `Vec::push` moves it without a `memcpy` call.
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(std::mem::size_of::<Entry<f32>>(), 128);
+    }
+
+    #[test]
+    #[should_panic(expected = "a tape holds at most 4294967294 entries")]
+    fn an_index_past_the_last_slot_panics() {
+        let _ = Slot::entry(u32::MAX as usize - 1);
+    }
 }

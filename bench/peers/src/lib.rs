@@ -52,16 +52,31 @@ pub fn parse_args() -> Args {
 /// explicitly sized global rayon pool, and the process restricted to `t` CPUs (see
 /// [`pin_cpus`]) so that no library can use more cores than asked for.
 pub fn setup_threads(t: usize) {
+    pin_and_cap(t);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(t)
+        .build_global()
+        .expect("rayon pool");
+    assert_eq!(rayon::current_num_threads(), t);
+}
+
+/// [`setup_threads`] without the global rayon pool, for a library that never uses
+/// that pool (wengert has its own, sized by `set_num_threads`): building it would only
+/// add an idle thread, and glibc's `malloc` switches to atomic operations for good once
+/// a process has a second thread (W6: about 11% of the time, docs/benchmarks.md).
+pub fn pin_and_cap(t: usize) {
     pin_cpus(t);
     for k in ["RAYON_NUM_THREADS", "MATMUL_NUM_THREADS", "OMP_NUM_THREADS"] {
         match std::env::var(k) {
-            Ok(v) => assert_eq!(v, t.to_string(), "{k} in the environment disagrees with --threads"),
+            Ok(v) => assert_eq!(
+                v,
+                t.to_string(),
+                "{k} in the environment disagrees with --threads"
+            ),
             // still single-threaded at this point, so mutating the environment is sound
             Err(_) => unsafe { std::env::set_var(k, t.to_string()) },
         }
     }
-    rayon::ThreadPoolBuilder::new().num_threads(t).build_global().expect("rayon pool");
-    assert_eq!(rayon::current_num_threads(), t);
 }
 
 /// Restricts the process to the first `t` CPUs it may run on (`sched_setaffinity`), when it
@@ -73,9 +88,19 @@ pub fn pin_cpus(t: usize) {
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         let size = std::mem::size_of::<libc::cpu_set_t>();
-        assert_eq!(libc::sched_getaffinity(0, size, &mut set), 0, "sched_getaffinity failed");
-        let allowed: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect();
-        assert!(allowed.len() >= t, "--threads {t} but only {} CPUs are available", allowed.len());
+        assert_eq!(
+            libc::sched_getaffinity(0, size, &mut set),
+            0,
+            "sched_getaffinity failed"
+        );
+        let allowed: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .collect();
+        assert!(
+            allowed.len() >= t,
+            "--threads {t} but only {} CPUs are available",
+            allowed.len()
+        );
         if allowed.len() == t {
             return;
         }
@@ -83,7 +108,11 @@ pub fn pin_cpus(t: usize) {
         for &c in &allowed[..t] {
             libc::CPU_SET(c, &mut pinned);
         }
-        assert_eq!(libc::sched_setaffinity(0, size, &pinned), 0, "sched_setaffinity failed");
+        assert_eq!(
+            libc::sched_setaffinity(0, size, &pinned),
+            0,
+            "sched_setaffinity failed"
+        );
     }
 }
 
@@ -151,7 +180,10 @@ pub fn time_loop<F: FnMut()>(mut f: F, warmup: usize, iters: usize, inner: usize
     let wall = w0.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - c0;
     secs.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    Samples { secs, cpu_util: cpu / wall.max(1e-12) }
+    Samples {
+        secs,
+        cpu_util: cpu / wall.max(1e-12),
+    }
 }
 
 pub fn report(
@@ -186,7 +218,10 @@ pub fn report(
 /// burn-flex, which use gemm 0.19 for their matmuls).
 pub fn build_tag() -> &'static str {
     let native = cfg!(target_feature = "avx512f");
-    let v4 = cfg!(all(feature = "gemm-v4", any(feature = "candle", feature = "burn")));
+    let v4 = cfg!(all(
+        feature = "gemm-v4",
+        any(feature = "candle", feature = "burn")
+    ));
     match (native, v4) {
         (true, false) => "native",
         (false, false) => "generic",
@@ -239,7 +274,9 @@ impl Rng {
         (0..n).map(|_| self.normal()).collect()
     }
     pub fn labels(&mut self, n: usize, classes: u32) -> Vec<u32> {
-        (0..n).map(|_| (self.next_u64() % classes as u64) as u32).collect()
+        (0..n)
+            .map(|_| (self.next_u64() % classes as u64) as u32)
+            .collect()
     }
 }
 

@@ -93,9 +93,15 @@ fn train<M: Fwd<D>, const D: usize>(
         1,
     );
     let l: f32 = loss_fn(model.unwrap().fwd(x)).into_scalar();
-    report(workload, peer, "autodiff", t, "-", &s, &[
-        ("loss", format!("{l:.4}")),
-    ]);
+    report(
+        workload,
+        peer,
+        "autodiff",
+        t,
+        "-",
+        &s,
+        &[("loss", format!("{l:.4}"))],
+    );
 }
 
 fn main() {
@@ -111,7 +117,9 @@ fn main() {
     let peer = format!("burn-{backend}");
     let dev = base.clone().autodiff();
     let mut rng = Rng::new(11);
-    let floats = |v: Vec<f32>, shape: Vec<usize>, d: &Device| Tensor::<1>::from_data(TensorData::new(v, [shape.iter().product::<usize>()]), d);
+    let floats = |v: Vec<f32>, shape: Vec<usize>, d: &Device| {
+        Tensor::<1>::from_data(TensorData::new(v, [shape.iter().product::<usize>()]), d)
+    };
     match args.workload.as_str() {
         "W2" => {
             let model = Mlp {
@@ -120,11 +128,29 @@ fn main() {
                 l3: LinearConfig::new(256, 10).init(&dev),
                 act: Relu::new(),
             };
-            let x: Tensor<2> = floats(rng.vec_normal(128 * 784), vec![128 * 784], &dev).reshape([128, 784]);
-            let y = Tensor::<1, Int>::from_data(TensorData::new(rng.labels(128, 10).into_iter().map(|v| v as i64).collect::<Vec<_>>(), [128]), &dev);
+            let x: Tensor<2> =
+                floats(rng.vec_normal(128 * 784), vec![128 * 784], &dev).reshape([128, 784]);
+            let y = Tensor::<1, Int>::from_data(
+                TensorData::new(
+                    rng.labels(128, 10)
+                        .into_iter()
+                        .map(|v| v as i64)
+                        .collect::<Vec<_>>(),
+                    [128],
+                ),
+                &dev,
+            );
             let ce = CrossEntropyLossConfig::new().init(&dev);
-            train("W2", &peer, t, model, |logits| ce.forward(logits, y.clone()), x,
-                  args.warmup.unwrap_or(20), args.steps.unwrap_or(300));
+            train(
+                "W2",
+                &peer,
+                t,
+                model,
+                |logits| ce.forward(logits, y.clone()),
+                x,
+                args.warmup.unwrap_or(20),
+                args.steps.unwrap_or(300),
+            );
         }
         "W3" => {
             let model = Tiny {
@@ -136,12 +162,22 @@ fn main() {
             let x: Tensor<2> = floats(rng.vec_normal(64), vec![64], &dev).reshape([32, 2]);
             let y: Tensor<2> = floats(rng.vec_normal(32), vec![32], &dev).reshape([32, 1]);
             let mse = MseLoss::new();
-            train("W3", &peer, t, model, |out| mse.forward(out, y.clone(), Reduction::Mean).reshape([1]), x,
-                  args.warmup.unwrap_or(50), args.steps.unwrap_or(2000));
+            train(
+                "W3",
+                &peer,
+                t,
+                model,
+                |out| mse.forward(out, y.clone(), Reduction::Mean).reshape([1]),
+                x,
+                args.warmup.unwrap_or(50),
+                args.steps.unwrap_or(2000),
+            );
         }
         "W4" => {
             let model = LeNet {
-                c1: Conv2dConfig::new([1, 6], [5, 5]).with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2)).init(&dev),
+                c1: Conv2dConfig::new([1, 6], [5, 5])
+                    .with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2))
+                    .init(&dev),
                 c2: Conv2dConfig::new([6, 16], [5, 5]).init(&dev),
                 pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
                 f1: LinearConfig::new(400, 120).init(&dev),
@@ -149,27 +185,68 @@ fn main() {
                 f3: LinearConfig::new(84, 10).init(&dev),
                 act: Relu::new(),
             };
-            let x: Tensor<4> = floats(rng.vec_normal(64 * 784), vec![64 * 784], &dev).reshape([64, 1, 28, 28]);
-            let y = Tensor::<1, Int>::from_data(TensorData::new(rng.labels(64, 10).into_iter().map(|v| v as i64).collect::<Vec<_>>(), [64]), &dev);
+            let x: Tensor<4> =
+                floats(rng.vec_normal(64 * 784), vec![64 * 784], &dev).reshape([64, 1, 28, 28]);
+            let y = Tensor::<1, Int>::from_data(
+                TensorData::new(
+                    rng.labels(64, 10)
+                        .into_iter()
+                        .map(|v| v as i64)
+                        .collect::<Vec<_>>(),
+                    [64],
+                ),
+                &dev,
+            );
             let ce = CrossEntropyLossConfig::new().init(&dev);
-            train("W4", &peer, t, model, |logits| ce.forward(logits, y.clone()), x,
-                  args.warmup.unwrap_or(20), args.steps.unwrap_or(200));
+            train(
+                "W4",
+                &peer,
+                t,
+                model,
+                |logits| ce.forward(logits, y.clone()),
+                x,
+                args.warmup.unwrap_or(20),
+                args.steps.unwrap_or(200),
+            );
         }
         "W5" => {
             let (n, c, h, w) = (32usize, 64usize, 32usize, 32usize);
             let flops = 2.0 * (n * 64 * h * w * c * 9) as f64;
             let xv = rng.vec_normal(n * c * h * w);
-            let wv: Vec<f32> = rng.vec_normal(64 * c * 9).into_iter().map(|v| v * 0.05).collect();
+            let wv: Vec<f32> = rng
+                .vec_normal(64 * c * 9)
+                .into_iter()
+                .map(|v| v * 0.05)
+                .collect();
             let opts = || ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
             let steps = args.steps.unwrap_or(20);
             let wu = args.warmup.unwrap_or(3);
             // forward only on the plain (non-autodiff) device
             let xt: Tensor<4> = floats(xv.clone(), vec![xv.len()], &base).reshape([n, c, h, w]);
             let wt: Tensor<4> = floats(wv.clone(), vec![wv.len()], &base).reshape([64, c, 3, 3]);
-            let s = time_loop(|| { std::hint::black_box(conv2d(xt.clone(), wt.clone(), None, opts())); }, wu, steps, 1);
-            report("W5", &peer, "fwd", t, "-", &s, &[("gflops", format!("{:.2}", flops / s.median() / 1e9))]);
-            let xa: Tensor<4> = floats(xv.clone(), vec![xv.len()], &dev).reshape([n, c, h, w]).require_grad();
-            let wa: Tensor<4> = floats(wv.clone(), vec![wv.len()], &dev).reshape([64, c, 3, 3]).require_grad();
+            let s = time_loop(
+                || {
+                    std::hint::black_box(conv2d(xt.clone(), wt.clone(), None, opts()));
+                },
+                wu,
+                steps,
+                1,
+            );
+            report(
+                "W5",
+                &peer,
+                "fwd",
+                t,
+                "-",
+                &s,
+                &[("gflops", format!("{:.2}", flops / s.median() / 1e9))],
+            );
+            let xa: Tensor<4> = floats(xv.clone(), vec![xv.len()], &dev)
+                .reshape([n, c, h, w])
+                .require_grad();
+            let wa: Tensor<4> = floats(wv.clone(), vec![wv.len()], &dev)
+                .reshape([64, c, 3, 3])
+                .require_grad();
             let s = time_loop(
                 || {
                     let out = conv2d(xa.clone(), wa.clone(), None, opts());
@@ -178,9 +255,19 @@ fn main() {
                     let gw = wa.grad(&g).unwrap();
                     std::hint::black_box((gx, gw));
                 },
-                wu, steps, 1,
+                wu,
+                steps,
+                1,
             );
-            report("W5", &peer, "fwd+bwd", t, "-", &s, &[("gflops", format!("{:.2}", 3.0 * flops / s.median() / 1e9))]);
+            report(
+                "W5",
+                &peer,
+                "fwd+bwd",
+                t,
+                "-",
+                &s,
+                &[("gflops", format!("{:.2}", 3.0 * flops / s.median() / 1e9))],
+            );
         }
         "W6" => {
             let xa: Tensor<1> = floats(rng.vec_normal(16), vec![16], &dev).require_grad();
@@ -202,12 +289,43 @@ fn main() {
                     let g = chain(xa.clone()).sum().backward();
                     std::hint::black_box(xa.grad(&g).unwrap().into_data());
                 },
-                wu, steps, 1,
+                wu,
+                steps,
+                1,
             );
-            report("W6", &peer, "fwd+bwd", t, "-", &s, &[("ns_per_op", format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9))]);
+            report(
+                "W6",
+                &peer,
+                "fwd+bwd",
+                t,
+                "-",
+                &s,
+                &[(
+                    "ns_per_op",
+                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
+                )],
+            );
             let xt: Tensor<1> = floats(rng.vec_normal(16), vec![16], &base);
-            let s = time_loop(|| { std::hint::black_box(chain(xt.clone()).into_data()); }, wu, steps, 1);
-            report("W6", &peer, "fwd-nograd", t, "-", &s, &[("ns_per_op", format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9))]);
+            let s = time_loop(
+                || {
+                    std::hint::black_box(chain(xt.clone()).into_data());
+                },
+                wu,
+                steps,
+                1,
+            );
+            report(
+                "W6",
+                &peer,
+                "fwd-nograd",
+                t,
+                "-",
+                &s,
+                &[(
+                    "ns_per_op",
+                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
+                )],
+            );
         }
         w => panic!("unknown workload {w}"),
     }

@@ -28,9 +28,15 @@ fn train<F: Fn() -> R<Tensor>>(
         1,
     );
     let l = loss_fn()?.to_scalar::<f32>()?;
-    report(workload, "candle", "cpu", t, "-", &s, &[
-        ("loss", format!("{l:.4}")),
-    ]);
+    report(
+        workload,
+        "candle",
+        "cpu",
+        t,
+        "-",
+        &s,
+        &[("loss", format!("{l:.4}"))],
+    );
     Ok(())
 }
 
@@ -54,7 +60,14 @@ fn main() -> R<()> {
                 let h = l2.forward(&h)?.relu()?;
                 loss::cross_entropy(&l3.forward(&h)?, &y)
             };
-            train("W2", t, &vm, f, args.warmup.unwrap_or(20), args.steps.unwrap_or(300))?;
+            train(
+                "W2",
+                t,
+                &vm,
+                f,
+                args.warmup.unwrap_or(20),
+                args.steps.unwrap_or(300),
+            )?;
         }
         "W3" => {
             let vm = VarMap::new();
@@ -69,12 +82,28 @@ fn main() -> R<()> {
                 let h = l2.forward(&h)?.tanh()?;
                 loss::mse(&l3.forward(&h)?, &y)
             };
-            train("W3", t, &vm, f, args.warmup.unwrap_or(50), args.steps.unwrap_or(2000))?;
+            train(
+                "W3",
+                t,
+                &vm,
+                f,
+                args.warmup.unwrap_or(50),
+                args.steps.unwrap_or(2000),
+            )?;
         }
         "W4" => {
             let vm = VarMap::new();
             let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
-            let c1 = conv2d(1, 6, 5, Conv2dConfig { padding: 2, ..Default::default() }, vb.pp("c1"))?;
+            let c1 = conv2d(
+                1,
+                6,
+                5,
+                Conv2dConfig {
+                    padding: 2,
+                    ..Default::default()
+                },
+                vb.pp("c1"),
+            )?;
             let c2 = conv2d(6, 16, 5, Default::default(), vb.pp("c2"))?;
             let f1 = linear(400, 120, vb.pp("f1"))?;
             let f2 = linear(120, 84, vb.pp("f2"))?;
@@ -89,7 +118,14 @@ fn main() -> R<()> {
                 let h = f2.forward(&h)?.relu()?;
                 loss::cross_entropy(&f3.forward(&h)?, &y)
             };
-            train("W4", t, &vm, f, args.warmup.unwrap_or(20), args.steps.unwrap_or(200))?;
+            train(
+                "W4",
+                t,
+                &vm,
+                f,
+                args.warmup.unwrap_or(20),
+                args.steps.unwrap_or(200),
+            )?;
         }
         "W5" => {
             let (n, c, h, w) = (32usize, 64usize, 32usize, 32usize);
@@ -99,8 +135,23 @@ fn main() -> R<()> {
             let steps = args.steps.unwrap_or(20);
             let wu = args.warmup.unwrap_or(3);
             // forward only: plain tensors, no graph tracking
-            let s = time_loop(|| { std::hint::black_box(xt.conv2d(&wt, 1, 1, 1, 1).unwrap()); }, wu, steps, 1);
-            report("W5", "candle", "fwd", t, "-", &s, &[("gflops", format!("{:.2}", flops / s.median() / 1e9))]);
+            let s = time_loop(
+                || {
+                    std::hint::black_box(xt.conv2d(&wt, 1, 1, 1, 1).unwrap());
+                },
+                wu,
+                steps,
+                1,
+            );
+            report(
+                "W5",
+                "candle",
+                "fwd",
+                t,
+                "-",
+                &s,
+                &[("gflops", format!("{:.2}", flops / s.median() / 1e9))],
+            );
             let xv = Var::from_tensor(&xt)?;
             let wv = Var::from_tensor(&wt)?;
             let s = time_loop(
@@ -109,9 +160,19 @@ fn main() -> R<()> {
                     let g = out.sum_all().unwrap().backward().unwrap();
                     assert!(g.get(xv.as_tensor()).is_some() && g.get(wv.as_tensor()).is_some());
                 },
-                wu, steps, 1,
+                wu,
+                steps,
+                1,
             );
-            report("W5", "candle", "fwd+bwd", t, "-", &s, &[("gflops", format!("{:.2}", 3.0 * flops / s.median() / 1e9))]);
+            report(
+                "W5",
+                "candle",
+                "fwd+bwd",
+                t,
+                "-",
+                &s,
+                &[("gflops", format!("{:.2}", 3.0 * flops / s.median() / 1e9))],
+            );
         }
         "W6" => {
             let x = Var::from_tensor(&Tensor::from_vec(rng.vec_normal(16), 16, &dev)?)?;
@@ -133,12 +194,43 @@ fn main() -> R<()> {
                     let g = chain(x.as_tensor()).sum_all().unwrap().backward().unwrap();
                     std::hint::black_box(g.get(x.as_tensor()).unwrap());
                 },
-                wu, steps, 1,
+                wu,
+                steps,
+                1,
             );
-            report("W6", "candle", "fwd+bwd", t, "-", &s, &[("ns_per_op", format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9))]);
+            report(
+                "W6",
+                "candle",
+                "fwd+bwd",
+                t,
+                "-",
+                &s,
+                &[(
+                    "ns_per_op",
+                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
+                )],
+            );
             let xt = x.as_tensor().detach();
-            let s = time_loop(|| { std::hint::black_box(chain(&xt)); }, wu, steps, 1);
-            report("W6", "candle", "fwd-nograd", t, "-", &s, &[("ns_per_op", format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9))]);
+            let s = time_loop(
+                || {
+                    std::hint::black_box(chain(&xt));
+                },
+                wu,
+                steps,
+                1,
+            );
+            report(
+                "W6",
+                "candle",
+                "fwd-nograd",
+                t,
+                "-",
+                &s,
+                &[(
+                    "ns_per_op",
+                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
+                )],
+            );
         }
         w => panic!("unknown workload {w}"),
     }

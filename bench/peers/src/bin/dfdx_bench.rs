@@ -10,7 +10,11 @@ use dfdx::optim::{Sgd, SgdConfig};
 use dfdx::prelude::*;
 use peers_bench::*;
 
-type Mlp = ((Linear<784, 512>, ReLU), (Linear<512, 256>, ReLU), Linear<256, 10>);
+type Mlp = (
+    (Linear<784, 512>, ReLU),
+    (Linear<512, 256>, ReLU),
+    Linear<256, 10>,
+);
 type TinyMlp = ((Linear<2, 16>, Tanh), (Linear<16, 16>, Tanh), Linear<16, 1>);
 
 #[cfg(feature = "dfdx-nightly")]
@@ -24,10 +28,17 @@ type LeNet = (
 );
 
 fn sgd_cfg() -> SgdConfig {
-    SgdConfig { lr: 0.01, momentum: None, weight_decay: None }
+    SgdConfig {
+        lr: 0.01,
+        momentum: None,
+        weight_decay: None,
+    }
 }
 
-fn one_hot<const B: usize, const C: usize>(dev: &Cpu, labels: &[u32]) -> Tensor<Rank2<B, C>, f32, Cpu> {
+fn one_hot<const B: usize, const C: usize>(
+    dev: &Cpu,
+    labels: &[u32],
+) -> Tensor<Rank2<B, C>, f32, Cpu> {
     // dfdx's cross entropy takes target probabilities, not integer labels: one-hot built once, outside the timed loop
     let mut v = vec![0f32; B * C];
     for (i, &l) in labels.iter().enumerate() {
@@ -56,9 +67,15 @@ macro_rules! train_loop {
             1,
         );
         let l = $loss(model.forward(x.clone())).array();
-        report($workload, "dfdx", "cpu", $t, "-", &s, &[
-            ("loss", format!("{l:.4}")),
-        ]);
+        report(
+            $workload,
+            "dfdx",
+            "cpu",
+            $t,
+            "-",
+            &s,
+            &[("loss", format!("{l:.4}"))],
+        );
     }};
 }
 
@@ -70,46 +87,87 @@ fn main() {
     let mut rng = Rng::new(3);
     match args.workload.as_str() {
         "W2" => {
-            let x: Tensor<Rank2<128, 784>, f32, Cpu> = dev.tensor_from_vec(rng.vec_normal(128 * 784), (Const, Const));
+            let x: Tensor<Rank2<128, 784>, f32, Cpu> =
+                dev.tensor_from_vec(rng.vec_normal(128 * 784), (Const, Const));
             let y = one_hot::<128, 10>(&dev, &rng.labels(128, 10));
-            train_loop!("W2", t, dev, Mlp, x,
+            train_loop!(
+                "W2",
+                t,
+                dev,
+                Mlp,
+                x,
                 |out| cross_entropy_with_logits_loss(out, y.clone()),
-                args.warmup.unwrap_or(20), args.steps.unwrap_or(300));
+                args.warmup.unwrap_or(20),
+                args.steps.unwrap_or(300)
+            );
         }
         "W3" => {
-            let x: Tensor<Rank2<32, 2>, f32, Cpu> = dev.tensor_from_vec(rng.vec_normal(64), (Const, Const));
-            let y: Tensor<Rank2<32, 1>, f32, Cpu> = dev.tensor_from_vec(rng.vec_normal(32), (Const, Const));
-            train_loop!("W3", t, dev, TinyMlp, x, |out| mse_loss(out, y.clone()),
-                args.warmup.unwrap_or(50), args.steps.unwrap_or(2000));
+            let x: Tensor<Rank2<32, 2>, f32, Cpu> =
+                dev.tensor_from_vec(rng.vec_normal(64), (Const, Const));
+            let y: Tensor<Rank2<32, 1>, f32, Cpu> =
+                dev.tensor_from_vec(rng.vec_normal(32), (Const, Const));
+            train_loop!(
+                "W3",
+                t,
+                dev,
+                TinyMlp,
+                x,
+                |out| mse_loss(out, y.clone()),
+                args.warmup.unwrap_or(50),
+                args.steps.unwrap_or(2000)
+            );
         }
         #[cfg(feature = "dfdx-nightly")]
         "W4" => {
             let x: Tensor<Rank4<64, 1, 28, 28>, f32, Cpu> =
                 dev.tensor_from_vec(rng.vec_normal(64 * 784), (Const, Const, Const, Const));
             let y = one_hot::<64, 10>(&dev, &rng.labels(64, 10));
-            train_loop!("W4", t, dev, LeNet, x,
+            train_loop!(
+                "W4",
+                t,
+                dev,
+                LeNet,
+                x,
                 |out| cross_entropy_with_logits_loss(out, y.clone()),
-                args.warmup.unwrap_or(20), args.steps.unwrap_or(200));
+                args.warmup.unwrap_or(20),
+                args.steps.unwrap_or(200)
+            );
         }
         #[cfg(feature = "dfdx-nightly")]
         "W5" => {
             let flops = 2.0 * (32 * 64 * 32 * 32 * 64 * 9) as f64;
-            let x: Tensor<Rank4<32, 64, 32, 32>, f32, Cpu> =
-                dev.tensor_from_vec(rng.vec_normal(32 * 64 * 32 * 32), (Const, Const, Const, Const));
+            let x: Tensor<Rank4<32, 64, 32, 32>, f32, Cpu> = dev.tensor_from_vec(
+                rng.vec_normal(32 * 64 * 32 * 32),
+                (Const, Const, Const, Const),
+            );
             let w: Tensor<Rank4<64, 64, 3, 3>, f32, Cpu> = dev.tensor_from_vec(
-                rng.vec_normal(64 * 64 * 9).into_iter().map(|v| v * 0.05).collect(),
+                rng.vec_normal(64 * 64 * 9)
+                    .into_iter()
+                    .map(|v| v * 0.05)
+                    .collect(),
                 (Const, Const, Const, Const),
             );
             let steps = args.steps.unwrap_or(20);
             let wu = args.warmup.unwrap_or(3);
             let s = time_loop(
                 || {
-                    let out = (x.clone(), w.clone()).conv2d(Const::<1>, Const::<1>, Const::<1>, Const::<1>);
+                    let out = (x.clone(), w.clone())
+                        .conv2d(Const::<1>, Const::<1>, Const::<1>, Const::<1>);
                     std::hint::black_box(out);
                 },
-                wu, steps, 1,
+                wu,
+                steps,
+                1,
             );
-            report("W5", "dfdx", "fwd", t, "-", &s, &[("gflops", format!("{:.2}", flops / s.median() / 1e9))]);
+            report(
+                "W5",
+                "dfdx",
+                "fwd",
+                t,
+                "-",
+                &s,
+                &[("gflops", format!("{:.2}", flops / s.median() / 1e9))],
+            );
             let mut grads = Some(x.alloc_grads());
             let s = time_loop(
                 || {
@@ -119,9 +177,19 @@ fn main() {
                     std::hint::black_box(&g); // holds dX and dW (Gradients::get would copy them)
                     grads = Some(g);
                 },
-                wu, steps, 1,
+                wu,
+                steps,
+                1,
             );
-            report("W5", "dfdx", "fwd+bwd", t, "-", &s, &[("gflops", format!("{:.2}", 3.0 * flops / s.median() / 1e9))]);
+            report(
+                "W5",
+                "dfdx",
+                "fwd+bwd",
+                t,
+                "-",
+                &s,
+                &[("gflops", format!("{:.2}", 3.0 * flops / s.median() / 1e9))],
+            );
         }
         "W6" => {
             let x: Tensor<Rank1<16>, f32, Cpu> = dev.tensor_from_vec(rng.vec_normal(16), (Const,));
@@ -146,12 +214,45 @@ fn main() {
                     let g = y.sum().backward();
                     std::hint::black_box(g.get(&x).array());
                 },
-                wu, steps, 1,
+                wu,
+                steps,
+                1,
             );
-            report("W6", "dfdx", "fwd+bwd", t, "-", &s, &[("ns_per_op", format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9))]);
-            let s = time_loop(|| { std::hint::black_box(chain!(x.clone()).array()); }, wu, steps, 1);
-            report("W6", "dfdx", "fwd-nograd", t, "-", &s, &[("ns_per_op", format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9))]);
+            report(
+                "W6",
+                "dfdx",
+                "fwd+bwd",
+                t,
+                "-",
+                &s,
+                &[(
+                    "ns_per_op",
+                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
+                )],
+            );
+            let s = time_loop(
+                || {
+                    std::hint::black_box(chain!(x.clone()).array());
+                },
+                wu,
+                steps,
+                1,
+            );
+            report(
+                "W6",
+                "dfdx",
+                "fwd-nograd",
+                t,
+                "-",
+                &s,
+                &[(
+                    "ns_per_op",
+                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
+                )],
+            );
         }
-        w => panic!("workload {w} not available in this build (dfdx W4/W5 need --features dfdx-nightly)"),
+        w => panic!(
+            "workload {w} not available in this build (dfdx W4/W5 need --features dfdx-nightly)"
+        ),
     }
 }

@@ -79,15 +79,27 @@ fn main() {
     // clock: 200 dependent imuls per loop iteration = 600 cycles
     let it = 500_000u64;
     dep_imuls(it);
-    let (ghz_med, ghz) = med_max((0..reps).map(|_| 600.0 * it as f64 / timed(1, dep_imuls, it) / 1e9).collect());
+    let (ghz_med, ghz) = med_max(
+        (0..reps)
+            .map(|_| 600.0 * it as f64 / timed(1, dep_imuls, it) / 1e9)
+            .collect(),
+    );
     println!("RESULT workload=PEAK peer=cpu variant=scalar-clock threads=1 size=- ghz={ghz:.3} ghz_median={ghz_med:.3}");
     let z = |n: u64| unsafe { fma_zmm(n) };
     let y = |n: u64| unsafe { fma_ymm(n) };
     let it = 20_000_000u64;
     for threads in [1usize, 2] {
         z(it);
-        let (m512, g512) = med_max((0..reps).map(|_| threads as f64 * 12.0 * 32.0 * it as f64 / timed(threads, z, it) / 1e9).collect());
-        let (m256, g256) = med_max((0..reps).map(|_| threads as f64 * 12.0 * 16.0 * it as f64 / timed(threads, y, it) / 1e9).collect());
+        let (m512, g512) = med_max(
+            (0..reps)
+                .map(|_| threads as f64 * 12.0 * 32.0 * it as f64 / timed(threads, z, it) / 1e9)
+                .collect(),
+        );
+        let (m256, g256) = med_max(
+            (0..reps)
+                .map(|_| threads as f64 * 12.0 * 16.0 * it as f64 / timed(threads, y, it) / 1e9)
+                .collect(),
+        );
         println!("RESULT workload=PEAK peer=cpu variant=fma-zmm threads={threads} size=- gflops={g512:.2} gflops_median={m512:.2} implied_ghz_at_64flops_per_cycle={:.2}", g512 / threads as f64 / 64.0);
         println!("RESULT workload=PEAK peer=cpu variant=fma-ymm threads={threads} size=- gflops={g256:.2} gflops_median={m256:.2} implied_ghz_at_32flops_per_cycle={:.2}", g256 / threads as f64 / 32.0);
     }

@@ -10,8 +10,16 @@ fn main() {
     assert_eq!(args.workload, "W1");
     let t = args.threads;
     setup_threads(t);
-    let mm_variant = if cfg!(feature = "mm-threading") { "threading-feature" } else { "no-threading-feature" };
-    let gemm_variant = if cfg!(feature = "gemm-v4") { "x86-v4-feature" } else { "default-features" };
+    let mm_variant = if cfg!(feature = "mm-threading") {
+        "threading-feature"
+    } else {
+        "no-threading-feature"
+    };
+    let gemm_variant = if cfg!(feature = "gemm-v4") {
+        "x86-v4-feature"
+    } else {
+        "default-features"
+    };
     let mut rng = Rng::new(42);
     for &n in &args.sizes {
         let a = rng.vec_normal(n * n);
@@ -26,33 +34,79 @@ fn main() {
             let s = time_loop(
                 || unsafe {
                     matrixmultiply::sgemm(
-                        n, n, n, 1.0,
-                        a.as_ptr(), n as isize, 1,
-                        b.as_ptr(), n as isize, 1,
-                        0.0, c.as_mut_ptr(), n as isize, 1,
+                        n,
+                        n,
+                        n,
+                        1.0,
+                        a.as_ptr(),
+                        n as isize,
+                        1,
+                        b.as_ptr(),
+                        n as isize,
+                        1,
+                        0.0,
+                        c.as_mut_ptr(),
+                        n as isize,
+                        1,
                     )
                 },
-                inner.max(3), iters, inner,
+                inner.max(3),
+                iters,
+                inner,
             );
-            report("W1", "matrixmultiply", mm_variant, t, &n.to_string(), &s,
-                   &[("gflops", format!("{:.2}", flops / s.median() / 1e9))]);
+            report(
+                "W1",
+                "matrixmultiply",
+                mm_variant,
+                t,
+                &n.to_string(),
+                &s,
+                &[("gflops", format!("{:.2}", flops / s.median() / 1e9))],
+            );
         }
-        let par = if t == 1 { gemm::Parallelism::None } else { gemm::Parallelism::Rayon(t) };
+        let par = if t == 1 {
+            gemm::Parallelism::None
+        } else {
+            gemm::Parallelism::Rayon(t)
+        };
         let s = time_loop(
             || unsafe {
                 // gemm convention: dst = alpha*dst + beta*lhs*rhs; read_dst=false ignores alpha
                 gemm::gemm(
-                    n, n, n,
-                    c.as_mut_ptr(), 1, n as isize, false,
-                    a.as_ptr(), 1, n as isize,
-                    b.as_ptr(), 1, n as isize,
-                    0.0f32, 1.0f32, false, false, false, par,
+                    n,
+                    n,
+                    n,
+                    c.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    a.as_ptr(),
+                    1,
+                    n as isize,
+                    b.as_ptr(),
+                    1,
+                    n as isize,
+                    0.0f32,
+                    1.0f32,
+                    false,
+                    false,
+                    false,
+                    par,
                 )
             },
-            inner.max(3), iters, inner,
+            inner.max(3),
+            iters,
+            inner,
         );
-        report("W1", "gemm", gemm_variant, t, &n.to_string(), &s,
-               &[("gflops", format!("{:.2}", flops / s.median() / 1e9))]);
+        report(
+            "W1",
+            "gemm",
+            gemm_variant,
+            t,
+            &n.to_string(),
+            &s,
+            &[("gflops", format!("{:.2}", flops / s.median() / 1e9))],
+        );
         std::hint::black_box(&c);
     }
 }

@@ -3,7 +3,11 @@
 //!
 //! Threads: [`set_wengert_threads`] calls `wengert::set_num_threads(t)`, which every parallel
 //! kernel of wengert (GEMM row splits, batched matmul, im2col/col2im, conv tiles) follows;
-//! `setup_threads` also pins the process to `t` CPUs, as for every peer.
+//! `pin_and_cap` pins the process to `t` CPUs and sets the thread variables, as
+//! `setup_threads` does for every peer, but builds no global rayon pool: wengert never uses
+//! it, and its idle thread would only make glibc's `malloc` take its multi-threaded
+//! (atomic) paths. At one thread the process then has no other thread, as a single-threaded
+//! program using wengert has none; docs/benchmarks.md gives W6 both ways.
 use std::hint::black_box;
 
 /// With the `mimalloc` feature, the same code with mimalloc as the global
@@ -103,7 +107,7 @@ fn mlp(
 fn main() {
     let args = parse_args();
     let t = args.threads;
-    setup_threads(t);
+    pin_and_cap(t);
     let by = set_wengert_threads(t);
     let mut rng = Rng::new(5);
     let mut init = rand::rngs::StdRng::seed_from_u64(5);

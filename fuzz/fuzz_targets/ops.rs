@@ -10,7 +10,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use libfuzzer_sys::fuzz_target;
 use wengert::nn::{Embedding, Reduction, loss};
 use wengert::{
-    Conv1dParams, Conv2dParams, ConvTranspose1dParams, ConvTranspose2dParams, Im2colParams, Tensor,
+    BackwardOptions, Conv1dParams, Conv2dParams, ConvTranspose1dParams, ConvTranspose2dParams,
+    Im2colParams, Tensor, watch_values,
 };
 
 struct Bytes<'a>(&'a [u8], usize);
@@ -208,15 +209,35 @@ const LOSSES: &[Loss] = &[
 
 /// Runs `op` on fresh operands on a fresh tape, then the backward of its
 /// result, so that each successful op's backward runs too (a tape is
-/// consumed by its first backward).
+/// consumed by its first backward). `mode` bit 0 records inside
+/// `watch_values`; bit 1 runs a retaining backward first (the rules become
+/// shared) and dumps the tape before and after the consuming one.
 fn exercise<E>(
     sa: &[usize],
     sb: &[usize],
+    mode: u8,
     op: impl Fn(&Tensor<f32>, &Tensor<f32>) -> Result<Tensor<f32>, E>,
 ) {
     let (x, y) = (tensor(sa), tensor(sb));
-    if let Ok(r) = op(&x, &y) {
-        let _ = r.sum().backward();
+    let r = if mode & 1 == 1 {
+        watch_values(|| op(&x, &y))
+    } else {
+        op(&x, &y)
+    };
+    if let Ok(r) = r {
+        let s = r.sum();
+        if mode & 2 == 2 {
+            let retain = BackwardOptions {
+                retain_graph: true,
+                create_graph: false,
+            };
+            let _ = s.backward_with(None, retain);
+            let _ = s.tape_dump();
+        }
+        let _ = s.backward();
+        if mode & 2 == 2 {
+            let _ = s.tape_dump();
+        }
     }
 }
 
@@ -240,6 +261,7 @@ fuzz_target!(|data: &[u8]| {
         dilation: [b.next() as usize % 3, b.next() as usize % 3],
     };
     let reduction = [Reduction::Mean, Reduction::Sum, Reduction::None][b.next() as usize % 3];
+    let mode = b.next() % 4;
     let args = Args {
         sb: sb.clone(),
         a1,
@@ -254,10 +276,10 @@ fuzz_target!(|data: &[u8]| {
         reduction,
     };
     for op in OPS {
-        exercise(&sa, &sb, |x, y| op(x, y, &args));
+        exercise(&sa, &sb, mode, |x, y| op(x, y, &args));
     }
     for op in LOSSES {
-        exercise(&sa, &sb, |x, y| op(x, y, &args));
+        exercise(&sa, &sb, mode, |x, y| op(x, y, &args));
     }
     let _ = tensor(&sa).try_argmax(Some(a1));
 });

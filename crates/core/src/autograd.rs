@@ -284,15 +284,31 @@ pub(crate) fn replay<T: Float>(
         let lent = consume.then(|| inner.lend());
         (inner.leaves.len(), lent)
     };
-    let mut entries = match lent {
-        Some(v) => Entries::Lent(v),
-        None => Entries::InPlace,
+    // The list goes back to the tape when the replay ends, also when a
+    // broken backward rule panics (no lock is held then: rules run outside
+    // it).
+    let mut reading = Reading {
+        tape,
+        entries: match lent {
+            Some(v) => Entries::Lent(v),
+            None => Entries::InPlace,
+        },
     };
-    let replayed = replay_entries(tape, &mut entries, starts, wanted, opts, leaves);
-    if let Entries::Lent(v) = entries {
-        tape.lock().give_back(v);
+    replay_entries(tape, &mut reading.entries, starts, wanted, opts, leaves)
+}
+
+/// The entries a replay reads, given back to their tape when dropped.
+struct Reading<'a, T> {
+    tape: &'a Tape<T>,
+    entries: Entries<T>,
+}
+
+impl<T> Drop for Reading<'_, T> {
+    fn drop(&mut self) {
+        if let Entries::Lent(v) = std::mem::replace(&mut self.entries, Entries::InPlace) {
+            self.tape.lock().give_back(v);
+        }
     }
-    replayed
 }
 
 /// Where the replay reads its entries. A consuming replay borrows the
@@ -664,6 +680,30 @@ mod tests {
         );
         // The tape is consumed: backward through z says so.
         assert_eq!(z.sum().backward().unwrap_err(), Error::TapeConsumed);
+    }
+
+    #[test]
+    fn a_rule_that_panics_still_gives_the_entry_list_back() {
+        struct Broken;
+        impl crate::Backward<f64> for Broken {
+            fn name(&self) -> &'static str {
+                "broken"
+            }
+            fn backward(&self, _: &Tensor<f64>, _: &[bool]) -> Result<crate::Grads<f64>> {
+                panic!("a broken rule")
+            }
+        }
+        let x = Tensor::<f64>::ones([2]).requires_grad();
+        let y = Tensor::from_op(x.exp(), &[&x.exp()], || Broken).sum();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| y.backward()));
+        assert!(caught.is_err());
+        let dump = y.tape_dump();
+        assert_eq!(dump.lines().count(), 5, "{dump}");
+        assert!(
+            dump.lines().nth(3).unwrap().starts_with("#3  broken(#2)"),
+            "{dump}"
+        );
+        assert_eq!(y.backward().unwrap_err(), Error::TapeConsumed);
     }
 
     #[test]

@@ -24,7 +24,7 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(x.add_scalar(2.0).to_vec(), vec![3.0, 3.0]);
     /// ```
     pub fn add_scalar(&self, s: T) -> Tensor<T> {
-        Tensor::from_op(self.map(|v| v + s), &[self], || ScalarBackward::Add)
+        Tensor::from_op(self.map(|v| v + s), &[self], || AddScalarBackward)
     }
 
     /// Returns `x * s` element-wise.
@@ -75,33 +75,64 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(x.neg().to_vec(), vec![-1.0]);
     /// ```
     pub fn neg(&self) -> Tensor<T> {
-        Tensor::from_op(self.map(|v| -v), &[self], || ScalarBackward::Neg)
+        Tensor::from_op(self.map(|v| -v), &[self], || NegBackward)
     }
 }
 
-/// Backward of the scalar-affine ops: saves only the scalar.
+/// Backward of [`Tensor::add_scalar`]: passes the gradient through. It
+/// saves nothing, so its rule is zero-sized and the tape's `Box` of it
+/// allocates nothing.
+struct AddScalarBackward;
+
+impl<T: Float> Backward<T> for AddScalarBackward {
+    fn name(&self) -> &'static str {
+        "add_scalar"
+    }
+    fn backward(&self, grad_out: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        Ok(smallvec![Some(grad_out.clone())])
+    }
+    fn backward_owned(&self, grad_out: Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        Ok(smallvec![Some(grad_out)])
+    }
+}
+
+/// Backward of [`Tensor::neg`]: zero-sized, as [`AddScalarBackward`].
+struct NegBackward;
+
+impl<T: Float> Backward<T> for NegBackward {
+    fn name(&self) -> &'static str {
+        "neg"
+    }
+    fn backward(&self, grad_out: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
+        Ok(smallvec![Some(grad_out.neg())])
+    }
+    fn backward_owned(&self, mut grad_out: Tensor<T>, needs: &[bool]) -> Result<Grads<T>> {
+        if Tensor::would_record(&[&grad_out]) {
+            return self.backward(&grad_out, needs);
+        }
+        // The same arithmetic as `neg`, in grad_out's own storage.
+        grad_out.as_mut_slice().iter_mut().for_each(|v| *v = -*v);
+        Ok(smallvec![Some(grad_out)])
+    }
+}
+
+/// Backward of the scalar products: saves only the scalar.
 enum ScalarBackward<T> {
-    Add,
     Mul(T),
     Div(T),
-    Neg,
 }
 
 impl<T: Float> Backward<T> for ScalarBackward<T> {
     fn name(&self) -> &'static str {
         match self {
-            ScalarBackward::Add => "add_scalar",
             ScalarBackward::Mul(_) => "mul_scalar",
             ScalarBackward::Div(_) => "div_scalar",
-            ScalarBackward::Neg => "neg",
         }
     }
     fn backward(&self, grad_out: &Tensor<T>, _needs: &[bool]) -> Result<Grads<T>> {
         let g = match self {
-            ScalarBackward::Add => grad_out.clone(),
             ScalarBackward::Mul(s) => grad_out.mul_scalar(*s),
             ScalarBackward::Div(s) => grad_out.div_scalar(*s),
-            ScalarBackward::Neg => grad_out.neg(),
         };
         Ok(smallvec![Some(g)])
     }
@@ -112,10 +143,8 @@ impl<T: Float> Backward<T> for ScalarBackward<T> {
         // The same arithmetic as the ops above, in grad_out's own storage.
         let g = grad_out.as_mut_slice();
         match *self {
-            ScalarBackward::Add => {}
             ScalarBackward::Mul(s) => g.iter_mut().for_each(|v| *v *= s),
             ScalarBackward::Div(s) => g.iter_mut().for_each(|v| *v = *v / s),
-            ScalarBackward::Neg => g.iter_mut().for_each(|v| *v = -*v),
         }
         Ok(smallvec![Some(grad_out)])
     }

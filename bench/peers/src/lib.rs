@@ -281,3 +281,18 @@ impl Rng {
 }
 
 pub const W6_NOPS: usize = 10_000;
+
+/// [`report`] for a W6 variant: its time per op (`ns_per_op`) on top of the
+/// common fields, the same for every peer.
+pub fn report_w6(peer: &str, variant: &str, threads: usize, s: &Samples) {
+    let per_op = format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9);
+    report(
+        "W6",
+        peer,
+        variant,
+        threads,
+        "-",
+        s,
+        &[("ns_per_op", per_op)],
+    );
+}

@@ -234,7 +234,7 @@ where
     let failure = std::cell::RefCell::new(None);
     // G(x) = ∇ₓ <f(x), v>, flattened into one vector; differentiable in x when x is tracked.
     let first = |xs: &[Tensor<f64>]| -> Tensor<f64> {
-        crate::tape::with_grad_mode(true, || {
+        crate::modes::with_grad_mode(true, || {
             let leaves: Vec<Tensor<f64>> = xs
                 .iter()
                 .map(|x| {

@@ -11,9 +11,10 @@
 
 use std::sync::Arc;
 
-use crate::autograd::replay;
 use crate::error::{Error, Result};
-use crate::tape::{Node, Tape, with_grad_mode};
+use crate::modes::with_grad_mode;
+use crate::replay::replay;
+use crate::tape::{Node, Tape};
 use crate::{BackwardOptions, Float, Tensor};
 
 /// Returns the gradients of `Σ_i <outputs[i], seeds[i]>` with respect to each

@@ -145,7 +145,9 @@ mod error;
 pub mod gradcheck;
 mod higher;
 pub mod kernels;
+mod modes;
 mod ops;
+mod replay;
 mod shape;
 mod spare;
 mod storage;
@@ -165,12 +167,10 @@ pub use gradcheck::{
 };
 pub use higher::{grad, hessian, hvp, jacobian};
 pub use kernels::par::{num_threads, set_num_threads};
+pub use modes::{detect_anomaly, is_anomaly_enabled, is_grad_enabled, no_grad, watch_values};
 pub use ops::conv::{Conv1dParams, Conv2dParams};
 pub use ops::conv_transpose::{ConvTranspose1dParams, ConvTranspose2dParams};
 pub use ops::im2col::Im2colParams;
 pub use shape::Shape;
-pub use tape::{
-    Backward, Grads, LeafId, detect_anomaly, is_anomaly_enabled, is_grad_enabled, no_grad,
-    watch_values,
-};
+pub use tape::{Backward, Grads, LeafId};
 pub use tensor::Tensor;

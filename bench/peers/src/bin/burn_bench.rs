@@ -293,18 +293,7 @@ fn main() {
                 steps,
                 1,
             );
-            report(
-                "W6",
-                &peer,
-                "fwd+bwd",
-                t,
-                "-",
-                &s,
-                &[(
-                    "ns_per_op",
-                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
-                )],
-            );
+            report_w6(&peer, "fwd+bwd", t, &s);
             let xt: Tensor<1> = floats(rng.vec_normal(16), vec![16], &base);
             let s = time_loop(
                 || {
@@ -314,18 +303,7 @@ fn main() {
                 steps,
                 1,
             );
-            report(
-                "W6",
-                &peer,
-                "fwd-nograd",
-                t,
-                "-",
-                &s,
-                &[(
-                    "ns_per_op",
-                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
-                )],
-            );
+            report_w6(&peer, "fwd-nograd", t, &s);
         }
         w => panic!("unknown workload {w}"),
     }

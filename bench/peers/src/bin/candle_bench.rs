@@ -198,18 +198,7 @@ fn main() -> R<()> {
                 steps,
                 1,
             );
-            report(
-                "W6",
-                "candle",
-                "fwd+bwd",
-                t,
-                "-",
-                &s,
-                &[(
-                    "ns_per_op",
-                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
-                )],
-            );
+            report_w6("candle", "fwd+bwd", t, &s);
             let xt = x.as_tensor().detach();
             let s = time_loop(
                 || {
@@ -219,18 +208,7 @@ fn main() -> R<()> {
                 steps,
                 1,
             );
-            report(
-                "W6",
-                "candle",
-                "fwd-nograd",
-                t,
-                "-",
-                &s,
-                &[(
-                    "ns_per_op",
-                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
-                )],
-            );
+            report_w6("candle", "fwd-nograd", t, &s);
         }
         w => panic!("unknown workload {w}"),
     }

@@ -218,18 +218,7 @@ fn main() {
                 steps,
                 1,
             );
-            report(
-                "W6",
-                "dfdx",
-                "fwd+bwd",
-                t,
-                "-",
-                &s,
-                &[(
-                    "ns_per_op",
-                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
-                )],
-            );
+            report_w6("dfdx", "fwd+bwd", t, &s);
             let s = time_loop(
                 || {
                     std::hint::black_box(chain!(x.clone()).array());
@@ -238,18 +227,7 @@ fn main() {
                 steps,
                 1,
             );
-            report(
-                "W6",
-                "dfdx",
-                "fwd-nograd",
-                t,
-                "-",
-                &s,
-                &[(
-                    "ns_per_op",
-                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
-                )],
-            );
+            report_w6("dfdx", "fwd-nograd", t, &s);
         }
         w => panic!(
             "workload {w} not available in this build (dfdx W4/W5 need --features dfdx-nightly)"

@@ -339,18 +339,7 @@ fn main() {
                 steps,
                 1,
             );
-            report(
-                "W6",
-                PEER,
-                "fwd+bwd",
-                t,
-                "-",
-                &s,
-                &[(
-                    "ns_per_op",
-                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
-                )],
-            );
+            report_w6(PEER, "fwd+bwd", t, &s);
             let s = time_loop(
                 || {
                     black_box(no_grad(|| chain(&x)).to_vec());
@@ -359,18 +348,7 @@ fn main() {
                 steps,
                 1,
             );
-            report(
-                "W6",
-                PEER,
-                "fwd-nograd",
-                t,
-                "-",
-                &s,
-                &[(
-                    "ns_per_op",
-                    format!("{:.1}", s.median() / W6_NOPS as f64 * 1e9),
-                )],
-            );
+            report_w6(PEER, "fwd-nograd", t, &s);
         }
         w => panic!("unknown workload {w}"),
     }

@@ -91,7 +91,6 @@ impl<T: Float> Backward<T> for MseBackward<T> {
         // its negation.
         let g = grad_out
             .div_scalar(T::from_usize(self.x.numel()))
-            .reshape(std::iter::repeat_n(1, self.x.rank()).collect::<crate::Shape>())
             .broadcast_to(self.x.shape().clone());
         let d = &self.x - &self.t;
         let gx = &g * &d.mul_scalar(T::from_f64(2.0));

@@ -360,6 +360,61 @@ fn forward_banded<'w, T: Float>(
     }
 }
 
+/// Writes both gradients of [`forward`] that are given: [`grad_input`]'s
+/// into `grad_x` and [`grad_weight`]'s into `grad_w`. When the shifted GEMMs
+/// apply (the module docs) the two share one pass over the images, each
+/// image's output gradient laid out once for both products.
+///
+/// # Panics
+///
+/// As [`forward`], for the lengths of `x` (when `grad_w` is given), `w`
+/// (when `grad_x` is given), `grad_out` and the gradients.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::conv::{ConvDims, backward};
+/// use wengert_core::kernels::im2col::Geom2d;
+/// let image = Geom2d { channels: 1, size: [1, 3], kernel: [1, 2], stride: [1, 1],
+///                      padding: [0, 0], dilation: [1, 1] };
+/// let d = ConvDims { batch: 1, image, groups: 1, c_out: 1 };
+/// let (mut gx, mut gw) = ([f32::NAN; 3], [f32::NAN; 2]);
+/// backward(&d, &[1.0, 2.0, 3.0], &[2.0, 3.0], &[1.0, 10.0], Some(&mut gx), Some(&mut gw));
+/// assert_eq!(gx, [2.0, 3.0 + 20.0, 30.0]);
+/// assert_eq!(gw, [1.0 + 20.0, 2.0 + 30.0]);
+/// ```
+pub fn backward<T: Float>(
+    d: &ConvDims,
+    x: &[T],
+    w: &[T],
+    grad_out: &[T],
+    grad_x: Option<&mut [T]>,
+    grad_w: Option<&mut [T]>,
+) {
+    if conv_shift::applies(d) {
+        let (x_len, w_len) = (d.batch * d.image_len(), d.c_out * d.k());
+        d.check(
+            grad_x.as_ref().map_or(x_len, |g| g.len()),
+            grad_w.as_ref().map_or(w_len, |g| g.len()),
+            grad_out.len(),
+        );
+        if grad_x.is_some() {
+            assert_eq!(w.len(), w_len, "BUG: conv weight length");
+        }
+        if grad_w.is_some() {
+            assert_eq!(x.len(), x_len, "BUG: conv input length");
+        }
+        conv_shift::backward(d, (x, w, grad_out), grad_x, grad_w);
+        return;
+    }
+    if let Some(gx) = grad_x {
+        grad_input(d, grad_out, w, gx);
+    }
+    if let Some(gw) = grad_w {
+        grad_weight(d, x, grad_out, gw);
+    }
+}
+
 /// Writes the input gradient `grad_x = col2im(wᵀ · grad_out)` of
 /// [`forward`]: `grad_out` is shaped as `y`, `grad_x` as `x`; every element of
 /// `grad_x` is written.
@@ -383,7 +438,7 @@ fn forward_banded<'w, T: Float>(
 pub fn grad_input<T: Float>(d: &ConvDims, grad_out: &[T], w: &[T], grad_x: &mut [T]) {
     d.check(grad_x.len(), w.len(), grad_out.len());
     if conv_shift::applies(d) {
-        conv_shift::grad_input(d, grad_out, w, grad_x);
+        conv_shift::backward(d, (&[], w, grad_out), Some(grad_x), None);
     } else {
         grad_input_im2col(d, grad_out, w, grad_x);
     }
@@ -450,7 +505,7 @@ fn grad_input_im2col<T: Float>(d: &ConvDims, grad_out: &[T], w: &[T], grad_x: &m
 pub fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut [T]) {
     d.check(x.len(), grad_w.len(), grad_out.len());
     if conv_shift::applies(d) {
-        conv_shift::grad_weight(d, x, grad_out, grad_w);
+        conv_shift::backward(d, (x, &[], grad_out), None, Some(grad_w));
     } else {
         grad_weight_im2col(d, x, grad_out, grad_w);
     }
@@ -587,6 +642,18 @@ mod tests {
         let scale = 1e-9 * (1.0 + lhs.abs());
         assert!((lhs - dot(&x, &gx)).abs() <= scale, "{d:?} grad_input");
         assert!((lhs - dot(&w, &gw)).abs() <= scale, "{d:?} grad_weight");
+        // Both at once: the same input gradient bit for bit, the same weight
+        // gradient up to the order in which the threads' shares are summed.
+        let (mut bx, mut bw) = (vec![f64::NAN; xl], vec![f64::NAN; wl]);
+        backward(&d, &x, &w, &g, Some(&mut bx), Some(&mut bw));
+        let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&bx), bits(&gx), "{d:?} backward grad_x");
+        for (i, (a, b)) in bw.iter().zip(&gw).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-12 * (1.0 + b.abs()),
+                "{d:?} backward grad_w[{i}]"
+            );
+        }
         // The f32 path agrees with the f64 one.
         let f = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
         let mut y32 = vec![f32::NAN; yl];

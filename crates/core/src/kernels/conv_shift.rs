@@ -31,7 +31,8 @@ use crate::Float;
 use crate::kernels::conv::ConvDims;
 use crate::kernels::gemm::MatRef;
 use crate::kernels::im2col::Geom2d;
-use crate::kernels::par::{for_each_run, map_ranges};
+use crate::kernels::par::{for_each_run, map_ranges, map_runs};
+use std::ops::Range;
 
 /// The shifted GEMMs are used when the input and the output channels per
 /// group are both multiples of this (and at least this). Measured on the
@@ -168,12 +169,15 @@ impl Layout {
 /// `[groups, taps, c_in/g, per_group]`: `W_{g,t}` column-major (which
 /// `matrixmultiply` packs in panels), its transpose row-major.
 fn weights_by_tap<T: Float>(w: &[T], lay: &Layout) -> Vec<T> {
-    let taps = lay.taps.len();
+    let (taps, cg, pg) = (lay.taps.len(), lay.c_in_g, lay.per_group);
     let mut wt = vec![T::ZERO; w.len()];
-    for (i, &v) in w.iter().enumerate() {
-        let (t, c, o) = (i % taps, i / taps % lay.c_in_g, i / taps / lay.c_in_g);
-        let (g, co) = (o / lay.per_group, o % lay.per_group);
-        wt[((g * taps + t) * lay.c_in_g + c) * lay.per_group + co] = v;
+    for (o, w_o) in w.chunks_exact(cg * taps).enumerate() {
+        let (g, co) = (o / pg, o % pg);
+        for (c, w_oc) in w_o.chunks_exact(taps).enumerate() {
+            for (t, &v) in w_oc.iter().enumerate() {
+                wt[((g * taps + t) * cg + c) * pg + co] = v;
+            }
+        }
     }
     wt
 }
@@ -232,89 +236,161 @@ fn widen<T: Float>(lay: &Layout, grad_out: &[T], wide: &mut [T]) {
     }
 }
 
-/// [`crate::kernels::conv::grad_input`] for geometries where [`applies`].
-pub(crate) fn grad_input<T: Float>(d: &ConvDims, grad_out: &[T], w: &[T], grad_x: &mut [T]) {
+/// The gradients of [`forward`] with respect to its input (into `grad_x`)
+/// and its weights (into `grad_w`), whichever are given, from `(x, w,
+/// grad_out)`, for geometries where [`applies`]; every element of each is
+/// written.
+///
+/// Both are computed in one pass over the images, so that each image's
+/// output gradient is laid out wide once and is still in cache for the
+/// second product (W5: one copy pass of the 8 MiB gradient fewer).
+pub(crate) fn backward<T: Float>(
+    d: &ConvDims,
+    (x, w, grad_out): (&[T], &[T], &[T]),
+    grad_x: Option<&mut [T]>,
+    grad_w: Option<&mut [T]>,
+) {
     let lay = Layout::new(d);
-    let wt = weights_by_tap(w, &lay);
-    let ([h, wd], n, pg) = (d.image.size, lay.n, lay.per_group);
-    let (len, l) = (d.image_len(), d.l());
-    let work = d.c_out * lay.c_in_g * lay.taps.len() * n;
-    for_each_run(grad_x, len, work, |first, xs| {
-        let mut wide = vec![T::ZERO; d.c_out * n];
-        let mut gxp = vec![T::ZERO; d.image.channels * lay.plane];
-        for (j, gx) in xs.chunks_exact_mut(len).enumerate() {
-            widen(
-                &lay,
-                &grad_out[(first + j) * d.c_out * l..][..d.c_out * l],
-                &mut wide,
-            );
-            gxp.fill(T::ZERO);
-            for g in 0..d.groups {
-                let go_g = planes(&wide, g * pg, n, 0);
-                for (t, &off) in lay.taps.iter().enumerate() {
-                    let out = &mut gxp[g * lay.c_in_g * lay.plane + off..];
-                    let w_g = lay.weight(&wt, g, t, true);
-                    T::gemm_strided(lay.c_in_g, pg, n, w_g, go_g, out, lay.plane, true);
-                }
-            }
-            for (dst, src) in gx.chunks_exact_mut(h * wd).zip(gxp.chunks_exact(lay.plane)) {
-                for iy in 0..h {
-                    dst[iy * wd..][..wd].copy_from_slice(&src[lay.padded_row(iy)..][..wd]);
-                }
-            }
-        }
-    });
+    let pass = Pass {
+        d,
+        x,
+        grad_out,
+        wt: grad_x.as_ref().map(|_| weights_by_tap(w, &lay)),
+        weights: grad_w.as_ref().map(|gw| gw.len()),
+        lay,
+    };
+    let products = usize::from(pass.wt.is_some()) + usize::from(pass.weights.is_some());
+    let work = products * d.c_out * pass.lay.c_in_g * pass.lay.taps.len() * pass.lay.n;
+    let len = d.image_len();
+    let parts = match grad_x {
+        Some(gx) => map_runs(gx, len, work, |first, xs| {
+            pass.images(first..first + xs.len() / len, Some(xs))
+        }),
+        None => map_ranges(d.batch, work, |range| pass.images(range, None)),
+    };
+    if let Some(gw) = grad_w {
+        pass.sum_weight_parts(parts.into_iter().flatten(), gw);
+    }
 }
 
-/// [`crate::kernels::conv::grad_weight`] for geometries where [`applies`].
-pub(crate) fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut [T]) {
-    let lay = Layout::new(d);
-    let (taps, n, pg, cg) = (lay.taps.len(), lay.n, lay.per_group, lay.c_in_g);
-    let (c_in, len, l) = (d.image.channels, d.image_len(), d.l());
-    // With one group and no horizontal dilation, the taps of one kernel row
-    // are consecutive pixels, whose channels lie side by side in the
-    // transposed padded image: one GEMM per kernel row (`kw · c_in`
-    // columns) instead of one per tap, so that `G` is packed `kh` times per
-    // image instead of `kh · kw` (W5: 3 instead of 9).
-    let run = if d.groups == 1 && d.image.dilation[1] == 1 {
-        d.image.kernel[1]
-    } else {
-        1
-    };
-    let runs = taps / run;
-    let work = d.c_out * cg * taps * n;
-    let parts = map_ranges(d.batch, work, |range| {
-        let mut xpt = vec![T::ZERO; lay.plane * c_in];
-        let mut wide = vec![T::ZERO; d.c_out * n];
-        // [groups, runs, per_group, run, c_in/g]
-        let mut acc = vec![T::ZERO; grad_w.len()];
-        for b in range {
-            lay.pad_transposed(&x[b * len..][..len], &mut xpt);
-            widen(&lay, &grad_out[b * d.c_out * l..][..d.c_out * l], &mut wide);
-            for g in 0..d.groups {
-                let go_g = planes(&wide, g * pg, n, 0);
-                for r in 0..runs {
-                    // Xpadᵀ from the run's first tap: [n, run · c_in/g],
-                    // channels contiguous.
-                    let cols = MatRef {
-                        data: &xpt[..],
-                        offset: lay.taps[r * run] * c_in + g * cg,
-                        row_stride: c_in,
-                        col_stride: 1,
-                    };
-                    let out = &mut acc[(g * runs + r) * pg * run * cg..];
-                    T::gemm_strided(pg, n, run * cg, go_g, cols, out, run * cg, true);
-                }
+/// What one backward pass reads, shared by its threads.
+struct Pass<'a, T> {
+    d: &'a ConvDims,
+    lay: Layout,
+    x: &'a [T],
+    grad_out: &'a [T],
+    /// [`weights_by_tap`], when the input gradient is wanted.
+    wt: Option<Vec<T>>,
+    /// The weight count, when the weight gradient is wanted.
+    weights: Option<usize>,
+}
+
+impl<T: Float> Pass<'_, T> {
+    /// Taps per weight-gradient GEMM: with one group and no horizontal
+    /// dilation, the taps of one kernel row are consecutive pixels, whose
+    /// channels lie side by side in the transposed padded image: one GEMM
+    /// per kernel row (`kw · c_in` columns) instead of one per tap, so that
+    /// `G` is packed `kh` times per image instead of `kh · kw` (W5: 3
+    /// instead of 9).
+    fn run(&self) -> usize {
+        if self.d.groups == 1 && self.d.image.dilation[1] == 1 {
+            self.d.image.kernel[1]
+        } else {
+            1
+        }
+    }
+
+    /// For the images `range`: writes their input gradients into `gx`
+    /// (their `[c_in, h, w]` images one after another) when given, and
+    /// returns their share of the weight gradient, laid out `[groups,
+    /// taps / run, per_group, run, c_in/g]`, when it is wanted.
+    fn images(&self, range: Range<usize>, mut gx: Option<&mut [T]>) -> Option<Vec<T>> {
+        let (d, lay) = (self.d, &self.lay);
+        let (len, l) = (d.image_len(), d.l());
+        let mut wide = vec![T::ZERO; d.c_out * lay.n];
+        let mut gxp = vec![T::ZERO; gx.as_ref().map_or(0, |_| d.image.channels * lay.plane)];
+        let mut xpt = vec![T::ZERO; self.weights.map_or(0, |_| lay.plane * d.image.channels)];
+        let mut acc = self.weights.map(|n| vec![T::ZERO; n]);
+        for (j, b) in range.enumerate() {
+            let go = &self.grad_out[b * d.c_out * l..][..d.c_out * l];
+            widen(lay, go, &mut wide);
+            if let (Some(gx), Some(wt)) = (gx.as_deref_mut(), &self.wt) {
+                self.input_image(wt, &wide, &mut gxp, &mut gx[j * len..][..len]);
+            }
+            if let Some(acc) = &mut acc {
+                self.weight_image(&self.x[b * len..][..len], &wide, &mut xpt, acc);
             }
         }
         acc
-    });
-    grad_w.fill(T::ZERO);
-    for part in parts {
-        for (i, gw) in grad_w.iter_mut().enumerate() {
-            let (t, c, o) = (i % taps, i / taps % cg, i / taps / cg);
-            let (g, co) = (o / pg, o % pg);
-            *gw += part[(((g * runs + t / run) * pg + co) * run + t % run) * cg + c];
+    }
+
+    /// One image's input gradient `gx` from its wide output gradient:
+    /// `Gxpad_{g}[:, off..] += W_{g,tap}ᵀ · G_g` for every tap, then the
+    /// interior of `Gxpad` (`gxp`, any contents on entry).
+    fn input_image(&self, wt: &[T], wide: &[T], gxp: &mut [T], gx: &mut [T]) {
+        let (d, lay) = (self.d, &self.lay);
+        let ([h, w], n, pg) = (d.image.size, lay.n, lay.per_group);
+        // The first tap (offset 0) writes columns `..n` of each padded
+        // plane instead of adding to them; only the rest needs clearing
+        // first (W5: 70 of 1,156 elements per plane).
+        debug_assert_eq!(lay.taps.first(), Some(&0));
+        for plane in gxp.chunks_exact_mut(lay.plane) {
+            plane[n..].fill(T::ZERO);
+        }
+        for g in 0..d.groups {
+            let go_g = planes(wide, g * pg, n, 0);
+            for (t, &off) in lay.taps.iter().enumerate() {
+                let out = &mut gxp[g * lay.c_in_g * lay.plane + off..];
+                let w_g = lay.weight(wt, g, t, true);
+                T::gemm_strided(lay.c_in_g, pg, n, w_g, go_g, out, lay.plane, t > 0);
+            }
+        }
+        for (dst, src) in gx.chunks_exact_mut(h * w).zip(gxp.chunks_exact(lay.plane)) {
+            for iy in 0..h {
+                dst[iy * w..][..w].copy_from_slice(&src[lay.padded_row(iy)..][..w]);
+            }
+        }
+    }
+
+    /// Adds one image's share `G_g · Xpadᵀ[off.., g]` of the weight
+    /// gradient into `acc`, with `xpt` (any contents on entry, border zero)
+    /// for the transposed padded image.
+    fn weight_image(&self, image: &[T], wide: &[T], xpt: &mut [T], acc: &mut [T]) {
+        let (d, lay) = (self.d, &self.lay);
+        let (n, pg, cg, c_in) = (lay.n, lay.per_group, lay.c_in_g, d.image.channels);
+        let run = self.run();
+        let runs = lay.taps.len() / run;
+        lay.pad_transposed(image, xpt);
+        for g in 0..d.groups {
+            let go_g = planes(wide, g * pg, n, 0);
+            for r in 0..runs {
+                // Xpadᵀ from the run's first tap: [n, run · c_in/g],
+                // channels contiguous.
+                let cols = MatRef {
+                    data: &xpt[..],
+                    offset: lay.taps[r * run] * c_in + g * cg,
+                    row_stride: c_in,
+                    col_stride: 1,
+                };
+                let out = &mut acc[(g * runs + r) * pg * run * cg..];
+                T::gemm_strided(pg, n, run * cg, go_g, cols, out, run * cg, true);
+            }
+        }
+    }
+
+    /// `grad_w` (`[c_out, c_in/g, kh, kw]`) = the sum of the threads'
+    /// shares from [`Pass::images`].
+    fn sum_weight_parts(&self, parts: impl Iterator<Item = Vec<T>>, grad_w: &mut [T]) {
+        let lay = &self.lay;
+        let (taps, pg, cg, run) = (lay.taps.len(), lay.per_group, lay.c_in_g, self.run());
+        let runs = taps / run;
+        grad_w.fill(T::ZERO);
+        for part in parts {
+            for (i, gw) in grad_w.iter_mut().enumerate() {
+                let (t, c, o) = (i % taps, i / taps % cg, i / taps / cg);
+                let (g, co) = (o / pg, o % pg);
+                *gw += part[(((g * runs + t / run) * pg + co) * run + t % run) * cg + c];
+            }
         }
     }
 }

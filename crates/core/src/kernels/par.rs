@@ -161,6 +161,38 @@ pub fn for_each_run<T: Send>(
     work_per_chunk: usize,
     f: impl Fn(usize, &mut [T]) + Sync,
 ) {
+    map_runs(out, chunk, work_per_chunk, f);
+}
+
+/// [`for_each_run`] that also returns `f(first, run)` of each run, in order
+/// of `first`: the map half of a map-reduce that also writes its share of
+/// `out` (a convolution's backward pass writes the input gradient of its
+/// images and returns their share of the weight gradient).
+///
+/// # Panics
+///
+/// As [`for_each_run`].
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::par::map_runs;
+/// let mut v = vec![0usize; 6];
+/// let chunks = map_runs(&mut v, 2, 1, |first, run| {
+///     for (j, c) in run.chunks_mut(2).enumerate() {
+///         c.fill(first + j);
+///     }
+///     run.len() / 2
+/// });
+/// assert_eq!(v, [0, 0, 1, 1, 2, 2]);
+/// assert_eq!(chunks.iter().sum::<usize>(), 3);
+/// ```
+pub fn map_runs<T: Send, R: Send>(
+    out: &mut [T],
+    chunk: usize,
+    work_per_chunk: usize,
+    f: impl Fn(usize, &mut [T]) -> R + Sync,
+) -> Vec<R> {
     assert!(
         chunk > 0 && out.len().is_multiple_of(chunk),
         "BUG: for_each_run needs whole chunks"
@@ -168,23 +200,30 @@ pub fn for_each_run<T: Send>(
     let items = out.len() / chunk;
     let threads = threads_for(items, work_per_chunk);
     if threads <= 1 {
-        f(0, out);
-        return;
+        return vec![f(0, out)];
     }
     let per = items.div_ceil(threads);
+    let mut results: Vec<Option<R>> = (0..items.div_ceil(per)).map(|_| None).collect();
     pool(threads).in_place_scope(|scope| {
-        let mut runs = out.chunks_mut(per * chunk).enumerate();
+        let mut runs = out
+            .chunks_mut(per * chunk)
+            .zip(results.iter_mut())
+            .enumerate();
         // The calling thread takes the first run itself: one job fewer.
         let first = runs.next();
-        for (t, run) in runs {
+        for (t, (run, slot)) in runs {
             let f = &f;
-            scope.spawn(move |_| helper_share(|| f(t * per, run)));
+            scope.spawn(move |_| helper_share(|| *slot = Some(f(t * per, run))));
         }
-        if let Some((_, run)) = first {
+        if let Some((_, (run, slot))) = first {
             let _worker = WorkerFlag::set();
-            f(0, run);
+            *slot = Some(f(0, run));
         }
     });
+    results
+        .into_iter()
+        .map(|r| r.expect("BUG: every run ran"))
+        .collect()
 }
 
 /// Splits `0..items` into consecutive ranges, one per thread over

@@ -128,16 +128,18 @@ impl<T: Float> Backward<T> for ConvGemmBackward<T> {
             return Ok(self.recorded_backward(grad_out, needs));
         }
         let d = self.geo.dims(self.x.dims()[0]);
-        let grad_x = needs[0].then(|| {
-            let mut gx = vec![T::ZERO; self.x.numel()];
-            kernel::grad_input(&d, grad_out.as_slice(), self.w.as_slice(), &mut gx);
-            Tensor::from_parts(gx, self.x.shape().clone())
-        });
-        let grad_w = needs[1].then(|| {
-            let mut gw = vec![T::ZERO; self.w.numel()];
-            kernel::grad_weight(&d, self.x.as_slice(), grad_out.as_slice(), &mut gw);
-            Tensor::from_parts(gw, self.w.shape().clone())
-        });
+        let mut gx = needs[0].then(|| vec![T::ZERO; self.x.numel()]);
+        let mut gw = needs[1].then(|| vec![T::ZERO; self.w.numel()]);
+        kernel::backward(
+            &d,
+            self.x.as_slice(),
+            self.w.as_slice(),
+            grad_out.as_slice(),
+            gx.as_deref_mut(),
+            gw.as_deref_mut(),
+        );
+        let grad_x = gx.map(|g| Tensor::from_parts(g, self.x.shape().clone()));
+        let grad_w = gw.map(|g| Tensor::from_parts(g, self.w.shape().clone()));
         Ok(smallvec![grad_x, grad_w])
     }
 }

@@ -1,7 +1,8 @@
 //! [`Storage`]: the elements of a tensor, shared between clones.
 //!
 //! Two representations, one behaviour. A buffer that a kernel filled as a
-//! `Vec` is adopted as it is (`Arc<Vec<T>>`: no copy, however large). Values
+//! `Vec` is adopted as it is (`Arc<Buffer<T>>`: no copy, however large; a
+//! large one goes to the thread's spare when the last tensor drops it). Values
 //! computed element by element from an exact-size iterator (the element-wise
 //! ops) are collected straight into an `Arc<[T]>`: one allocation holding the
 //! reference counts and the data, instead of one for the `Arc` and one for the
@@ -10,17 +11,19 @@
 
 use std::sync::{Arc, Weak};
 
+use crate::spare::{self, LARGE_BYTES};
+
 /// A tensor's elements; cloning shares them.
 pub(crate) enum Storage<T> {
     /// Adopted from a `Vec`.
-    Vec(Arc<Vec<T>>),
+    Vec(Arc<Buffer<T>>),
     /// Collected into a single allocation.
     Slice(Arc<[T]>),
 }
 
 /// A weak reference to a [`Storage`], as the tape keeps one per entry.
 pub(crate) enum WeakStorage<T> {
-    Vec(Weak<Vec<T>>),
+    Vec(Weak<Buffer<T>>),
     Slice(Weak<[T]>),
 }
 
@@ -28,10 +31,13 @@ pub(crate) enum WeakStorage<T> {
 /// `Tensor::map_x8` writes blocks of eight).
 pub(crate) const VEC_FROM: usize = 64;
 
-impl<T: Copy> Storage<T> {
+impl<T: Copy + 'static> Storage<T> {
     /// Adopts `v` without copying.
     pub(crate) fn from_vec(v: Vec<T>) -> Self {
-        Storage::Vec(Arc::new(v))
+        Storage::Vec(Arc::new(Buffer {
+            values: v,
+            recycle: spare::keep_value::<T>,
+        }))
     }
 
     /// Collects `iter`: below [`VEC_FROM`] values into one allocation
@@ -51,7 +57,7 @@ impl<T: Copy> Storage<T> {
 
     pub(crate) fn as_slice(&self) -> &[T] {
         match self {
-            Storage::Vec(v) => v,
+            Storage::Vec(v) => &v.values,
             Storage::Slice(s) => s,
         }
     }
@@ -59,7 +65,7 @@ impl<T: Copy> Storage<T> {
     /// The elements for writing; copied first if another tensor shares them.
     pub(crate) fn make_mut(&mut self) -> &mut [T] {
         match self {
-            Storage::Vec(v) => Arc::make_mut(v).as_mut_slice(),
+            Storage::Vec(v) => Arc::make_mut(v).values.as_mut_slice(),
             Storage::Slice(s) => Arc::make_mut(s),
         }
     }
@@ -68,6 +74,27 @@ impl<T: Copy> Storage<T> {
         match self {
             Storage::Vec(v) => WeakStorage::Vec(Arc::downgrade(v)),
             Storage::Slice(s) => WeakStorage::Slice(Arc::downgrade(s)),
+        }
+    }
+}
+
+/// The elements of a [`Storage::Vec`]: the adopted `Vec`, and what to do
+/// with it when the last tensor holding it drops it.
+#[derive(Clone)]
+pub(crate) struct Buffer<T> {
+    values: Vec<T>,
+    /// [`spare::keep_value`] for `T` (a function pointer, so that the
+    /// storage types need no `T: 'static` bound).
+    recycle: fn(Vec<T>),
+}
+
+impl<T> Drop for Buffer<T> {
+    /// Runs when the last tensor holding these elements drops them (weak
+    /// references aside): a large buffer goes to this thread's spare
+    /// ([`spare::keep_value`]), for the next large result.
+    fn drop(&mut self) {
+        if self.values.capacity().saturating_mul(size_of::<T>()) >= LARGE_BYTES {
+            (self.recycle)(std::mem::take(&mut self.values));
         }
     }
 }

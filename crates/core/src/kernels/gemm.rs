@@ -112,7 +112,7 @@ type RawGemm<T> = unsafe fn(
 mod sealed {
     /// What the GEMM wrapper needs of an element type (sealed: `f32` and
     /// `f64` only).
-    pub trait Raw: Copy + Send + Sync {
+    pub trait Raw: Copy + Send + Sync + 'static {
         const GEMM_ZERO: Self;
         const GEMM_ONE: Self;
         /// `sgemm` or `dgemm`.
@@ -181,6 +181,31 @@ fn product_into<T: Raw>(
     ldc: usize,
     accumulate: bool,
 ) {
+    // SAFETY: `c` is valid for reads and writes of `c.len()` elements and
+    // exclusively borrowed for the call.
+    unsafe { product_raw(m, k, n, a, b, (c.as_mut_ptr(), c.len()), ldc, accumulate) }
+}
+
+/// [`product_into`] on `c.1` elements from the pointer `c.0`; unless
+/// `accumulate`, C is only written, never read, and every element of the
+/// `m` by `n` block is written.
+///
+/// # Safety
+///
+/// `c.0` is valid for writes of `c.1` elements (and for reads too when
+/// `accumulate`, initialised), and nothing else reads or writes them during
+/// the call.
+#[allow(clippy::too_many_arguments)]
+unsafe fn product_raw<T: Raw>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    (c, c_len): (*mut T, usize),
+    ldc: usize,
+    accumulate: bool,
+) {
     assert!(
         a.covers(m, k),
         "BUG: gemm lhs view out of bounds ({m}x{k}, {a:?})",
@@ -193,16 +218,20 @@ fn product_into<T: Raw>(
     let rows_fit = (m - 1)
         .checked_mul(ldc)
         .and_then(|r| r.checked_add(n))
-        .is_some_and(|end| end <= c.len());
+        .is_some_and(|end| end <= c_len);
     assert!(
         ldc >= n && ldc <= isize::MAX as usize && rows_fit,
-        "BUG: gemm output ({m}x{n}, ldc {ldc}, {} elements)",
-        c.len()
+        "BUG: gemm output ({m}x{n}, ldc {ldc}, {c_len} elements)"
     );
     if k == 0 {
         if !accumulate {
-            for row in c.chunks_mut(ldc).take(m) {
-                row[..n].fill(T::GEMM_ZERO);
+            for i in 0..m {
+                for j in 0..n {
+                    // SAFETY: i * ldc + j < (m - 1) * ldc + n <= c_len
+                    // (checked above), and the caller lends us those
+                    // elements for writing.
+                    unsafe { c.add(i * ldc + j).write(T::GEMM_ZERO) };
+                }
             }
         }
         return;
@@ -223,7 +252,7 @@ fn product_into<T: Raw>(
     } else {
         (m, k * n)
     };
-    let out = OutPtr(c.as_mut_ptr());
+    let out = OutPtr(c);
     map_ranges(units, work, |r| {
         let (rows, cols) = if split_cols {
             let j0 = r.start * COL_BLOCK;
@@ -233,10 +262,13 @@ fn product_into<T: Raw>(
         };
         // SAFETY: both views passed `covers` above, the run's rows and
         // columns lie inside m by n, and row m - 1 of C ends at
-        // (m - 1) * ldc + n <= c.len() (checked, with ldc in isize); `out`
-        // points to C, exclusively borrowed for the whole split, and the
-        // runs' blocks (their rows, or their columns) are disjoint, so no
-        // element is touched by two threads.
+        // (m - 1) * ldc + n <= c_len (checked, with ldc in isize); `out`
+        // points to C, lent to us for the whole split, and the runs'
+        // blocks (their rows, or their columns) are disjoint, so no
+        // element is touched by two threads. With beta = 0,
+        // `matrixmultiply` writes every element of its block without
+        // reading it ("If β is zero, then C does not need to be
+        // initialized", its `sgemm` docs).
         unsafe {
             let at = out.get().add(rows.0 * ldc + cols.0);
             block(beta, k, a, b, rows, cols, at, ldc)
@@ -260,6 +292,26 @@ pub trait Gemm: Raw {
     ) {
         assert_eq!(c.len(), m * n, "BUG: gemm output length");
         product_into(m, k, n, a, b, c, n, false);
+    }
+
+    /// `A · B` in a new `Vec` (`m · n` elements, row-major), each element
+    /// written once, by the product: [`Gemm::gemm_raw`] without filling
+    /// the output with zeros first (for `[1024, 1024]`, 4 MiB of writes
+    /// fewer).
+    #[doc(hidden)]
+    fn gemm_new([m, k, n]: [usize; 3], a: MatRef<'_, Self>, b: MatRef<'_, Self>) -> Vec<Self> {
+        let len = m.checked_mul(n).expect("BUG: gemm output length overflows");
+        let mut c = crate::spare::value_buffer(len);
+        // SAFETY: `c` is empty with room for `len` elements, ours alone, and
+        // `product_raw` without `accumulate` writes every element of the
+        // `m` by `n` block at row stride `n`, that is all `len` of them,
+        // without reading any; only then is the length set. A panic before
+        // leaves `c` empty.
+        unsafe {
+            product_raw(m, k, n, a, b, (c.as_mut_ptr(), len), n, false);
+            c.set_len(len);
+        }
+        c
     }
 
     /// `C = A · B`, or `C += A · B` when `accumulate`, into rows `ldc`
@@ -372,6 +424,13 @@ mod tests {
                                 "m{m} k{k} n{n} ta{ta} tb{tb}: {x} vs {y}"
                             );
                         }
+                        // Into a new buffer (never zeroed; zeros when k = 0):
+                        // the same values, bit for bit.
+                        let fresh = f64::gemm_new([m, k, n], a, b);
+                        assert_eq!(fresh.len(), m * n);
+                        for (x, y) in fresh.iter().zip(&c) {
+                            assert_eq!(x.to_bits(), y.to_bits(), "new m{m} k{k} n{n}");
+                        }
                         // Into rows 3 elements apart: the same values, and
                         // the gaps between rows untouched.
                         let ldc = n + 3;
@@ -469,6 +528,9 @@ mod tests {
                         "m{m} n{n} ta{ta} tb{tb} at {i}: {x} vs {y}"
                     );
                 }
+                // Into a new buffer, split the same way: the same values.
+                let fresh = f64::gemm_new([m, k, n], a, b);
+                assert_eq!(fresh, c, "new m{m} n{n} ta{ta} tb{tb}");
                 // Into rows 5 elements apart, split the same way: the same
                 // values, row by row.
                 let mut cs = vec![f64::NAN; (m - 1) * (n + 5) + n];

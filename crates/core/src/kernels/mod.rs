@@ -20,8 +20,8 @@ pub mod tanh;
 /// `calloc` bypasses its per-thread cache and then clears the block itself:
 /// on the small products of a tiny network (W3's `[32, 16]` outputs) that
 /// cost about 1,750 instructions per buffer, against a few hundred this way.
-pub(crate) fn zeroed<T: Copy>(n: usize, zero: T) -> Vec<T> {
-    let mut v = Vec::with_capacity(n);
+pub(crate) fn zeroed<T: Copy + 'static>(n: usize, zero: T) -> Vec<T> {
+    let mut v = crate::spare::value_buffer(n);
     v.resize(n, zero);
     v
 }

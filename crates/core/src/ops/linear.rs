@@ -47,11 +47,6 @@ impl<T: Float> Tensor<T> {
     pub fn try_linear(&self, weight: &Tensor<T>, bias: Option<&Tensor<T>>) -> Result<Tensor<T>> {
         let (out_f, in_f, shape) = linear_dims(self, weight, bias)?;
         let rows = leading(self.shape());
-        // The bias rows (or zeros), which the GEMM then adds onto.
-        let mut y = match bias {
-            Some(b) => b.as_slice().repeat(rows),
-            None => crate::kernels::zeroed(rows * out_f, T::ZERO),
-        };
         let x = MatRef {
             data: self.as_slice(),
             offset: 0,
@@ -64,7 +59,15 @@ impl<T: Float> Tensor<T> {
             row_stride: 1,
             col_stride: in_f,
         };
-        T::gemm_strided(rows, in_f, out_f, x, w_t, &mut y, out_f, true);
+        // The bias rows, which the GEMM then adds onto; or the product alone.
+        let y = match bias {
+            Some(b) => {
+                let mut y = b.as_slice().repeat(rows);
+                T::gemm_strided(rows, in_f, out_f, x, w_t, &mut y, out_f, true);
+                y
+            }
+            None => T::gemm_new([rows, in_f, out_f], x, w_t),
+        };
         let value = Tensor::from_parts(y, shape);
         let mut inputs = smallvec::SmallVec::<[&Tensor<T>; 3]>::from_slice(&[self, weight]);
         inputs.extend(bias);
@@ -209,15 +212,13 @@ impl<T: Float> Backward<T> for LinearBackward<T> {
             col_stride,
         };
         let grad_x = needs[0].then(|| {
-            let mut gx = crate::kernels::zeroed(rows * in_f, T::ZERO);
             let w = mat(self.w.as_slice(), in_f, 1);
-            T::gemm_raw(rows, out_f, in_f, mat(g, out_f, 1), w, &mut gx);
+            let gx = T::gemm_new([rows, out_f, in_f], mat(g, out_f, 1), w);
             Tensor::from_parts(gx, self.x.shape().clone())
         });
         let grad_w = needs[1].then(|| {
-            let mut gw = crate::kernels::zeroed(out_f * in_f, T::ZERO);
             let x = mat(self.x.as_slice(), in_f, 1);
-            T::gemm_raw(out_f, rows, in_f, mat(g, 1, out_f), x, &mut gw);
+            let gw = T::gemm_new([out_f, rows, in_f], mat(g, 1, out_f), x);
             Tensor::from_parts(gw, self.w.shape().clone())
         });
         let mut grads: Grads<T> = smallvec![grad_x, grad_w];

@@ -211,15 +211,11 @@ impl Plan {
 
     fn run<T: Float>(&self, a: &[T], b: &[T]) -> Tensor<T> {
         let (m, k, n) = (self.m, self.k, self.n);
-        let mut c = crate::kernels::zeroed(self.out.numel(), T::ZERO);
-        if c.is_empty() {
-            return Tensor::from_parts(c, self.out.clone());
-        }
         // Operand strides inside one matrix: a transposed operand is read with
         // its row and column strides swapped.
         let (ars, acs) = if self.lhs_t { (1, m) } else { (k, 1) };
         let (brs, bcs) = if self.rhs_t { (1, k) } else { (n, 1) };
-        let gemm = |(oa, ob): (usize, usize), out: &mut [T]| {
+        let operands = |(oa, ob): (usize, usize)| {
             let lhs = MatRef {
                 data: a,
                 offset: oa,
@@ -232,15 +228,23 @@ impl Plan {
                 row_stride: brs,
                 col_stride: bcs,
             };
-            T::gemm_raw(m, k, n, lhs, rhs, out);
+            (lhs, rhs)
         };
         if self.batch.numel() == 1 {
             // One product (the batch dimensions, if any, are all 1): no
             // offsets to work out (three allocations and 1,600 instructions
-            // saved, on a W3 product of 4,000).
-            gemm((0, 0), &mut c);
+            // saved, on a W3 product of 4,000), and no zeros written first.
+            let (lhs, rhs) = operands((0, 0));
+            return Tensor::from_parts(T::gemm_new([m, k, n], lhs, rhs), self.out.clone());
+        }
+        let mut c = crate::kernels::zeroed(self.out.numel(), T::ZERO);
+        if c.is_empty() {
             return Tensor::from_parts(c, self.out.clone());
         }
+        let gemm = |o: (usize, usize), out: &mut [T]| {
+            let (lhs, rhs) = operands(o);
+            T::gemm_raw(m, k, n, lhs, rhs, out);
+        };
         let sa: Vec<usize> = broadcast_strides(&self.a_batch, &self.batch)
             .iter()
             .map(|s| s * m * k)

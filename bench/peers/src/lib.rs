@@ -186,6 +186,78 @@ pub fn time_loop<F: FnMut()>(mut f: F, warmup: usize, iters: usize, inner: usize
     }
 }
 
+/// `c = a · b` for `n` by `n` row-major `f32` matrices, by a direct
+/// `matrixmultiply::sgemm` call: W1's reference.
+pub fn sgemm_square(n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    assert!(a.len() == n * n && b.len() == n * n && c.len() == n * n);
+    // SAFETY: the three buffers hold n*n row-major f32 each (checked), and
+    // `c` is borrowed mutably, so it is distinct from `a` and `b`.
+    unsafe {
+        matrixmultiply::sgemm(
+            n,
+            n,
+            n,
+            1.0,
+            a.as_ptr(),
+            n as isize,
+            1,
+            b.as_ptr(),
+            n as isize,
+            1,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        )
+    }
+}
+
+/// Times `a` and `b` sample by sample, alternating (a, b, a, b, ...), each
+/// sample `inner` calls, after `warmup` calls of each: for a ratio of two
+/// ways to do the same work in one process. Nothing is allocated between
+/// samples: the harness's own small allocations, made between two calls
+/// that each allocate a large block, had moved the top of glibc's heap
+/// and given one side's blocks fresh pages to fault in.
+pub fn time_pair<A: FnMut(), B: FnMut()>(
+    mut a: A,
+    mut b: B,
+    warmup: usize,
+    iters: usize,
+    inner: usize,
+) -> (Samples, Samples) {
+    for _ in 0..warmup {
+        a();
+        b();
+    }
+    let (mut sa, mut sb) = (Vec::with_capacity(iters), Vec::with_capacity(iters));
+    let (mut ca, mut cb) = (0.0, 0.0);
+    let (mut wa, mut wb) = (0.0, 0.0);
+    for _ in 0..iters {
+        for (f, secs, cpu, wall) in [
+            (&mut a as &mut dyn FnMut(), &mut sa, &mut ca, &mut wa),
+            (&mut b as &mut dyn FnMut(), &mut sb, &mut cb, &mut wb),
+        ] {
+            let c0 = cpu_seconds();
+            let t0 = Instant::now();
+            for _ in 0..inner {
+                f();
+            }
+            let t = t0.elapsed().as_secs_f64();
+            *cpu += cpu_seconds() - c0;
+            *wall += t;
+            secs.push(t / inner as f64);
+        }
+    }
+    let done = |mut secs: Vec<f64>, cpu: f64, wall: f64| {
+        secs.sort_by(|x, y| x.partial_cmp(y).unwrap());
+        Samples {
+            secs,
+            cpu_util: cpu / f64::max(wall, 1e-12),
+        }
+    };
+    (done(sa, ca, wa), done(sb, cb, wb))
+}
+
 pub fn report(
     workload: &str,
     peer: &str,

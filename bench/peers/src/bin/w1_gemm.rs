@@ -32,24 +32,7 @@ fn main() {
         // matrixmultiply: without its `threading` feature it is always single-threaded.
         if t == 1 || cfg!(feature = "mm-threading") {
             let s = time_loop(
-                || unsafe {
-                    matrixmultiply::sgemm(
-                        n,
-                        n,
-                        n,
-                        1.0,
-                        a.as_ptr(),
-                        n as isize,
-                        1,
-                        b.as_ptr(),
-                        n as isize,
-                        1,
-                        0.0,
-                        c.as_mut_ptr(),
-                        n as isize,
-                        1,
-                    )
-                },
+                || sgemm_square(n, &a, &b, &mut c),
                 inner.max(3),
                 iters,
                 inner,

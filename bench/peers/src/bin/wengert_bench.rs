@@ -121,53 +121,15 @@ fn main() {
                 let flops = 2.0 * (n as f64).powi(3);
                 // The target is relative to a direct matrixmultiply call: time one on the
                 // same buffers in this process, sample by sample alternating with `matmul`.
-                let mut direct = Vec::with_capacity(iters);
-                let mut ours = Vec::with_capacity(iters);
-                for _ in 0..inner.max(3) {
-                    black_box(a.matmul(&b));
-                }
-                for _ in 0..iters {
-                    ours.push(time_loop(
-                        || {
-                            black_box(a.matmul(&b));
-                        },
-                        0,
-                        1,
-                        inner,
-                    ));
-                    direct.push(time_loop(
-                        // SAFETY: a, b hold n*n row-major f32; c is a distinct n*n buffer.
-                        || unsafe {
-                            matrixmultiply::sgemm(
-                                n,
-                                n,
-                                n,
-                                1.0,
-                                a.as_slice().as_ptr(),
-                                n as isize,
-                                1,
-                                b.as_slice().as_ptr(),
-                                n as isize,
-                                1,
-                                0.0,
-                                c.as_mut_ptr(),
-                                n as isize,
-                                1,
-                            )
-                        },
-                        0,
-                        1,
-                        inner,
-                    ));
-                }
-                let merge = |v: Vec<Samples>| {
-                    let mut secs: Vec<f64> =
-                        v.iter().flat_map(|s| s.secs.iter().copied()).collect();
-                    secs.sort_by(|x, y| x.partial_cmp(y).unwrap());
-                    let cpu_util = v.iter().map(|s| s.cpu_util).sum::<f64>() / v.len() as f64;
-                    Samples { secs, cpu_util }
-                };
-                let (ours, direct) = (merge(ours), merge(direct));
+                let (ours, direct) = time_pair(
+                    || {
+                        black_box(a.matmul(&b));
+                    },
+                    || sgemm_square(n, a.as_slice(), b.as_slice(), &mut c),
+                    inner.max(3),
+                    iters,
+                    inner,
+                );
                 let (g, gd) = (flops / ours.median() / 1e9, flops / direct.median() / 1e9);
                 report(
                     "W1",

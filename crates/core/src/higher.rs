@@ -7,7 +7,7 @@
 //! it returns are recorded values on the same tape, and a second backward over
 //! them gives second derivatives (and so on). An op whose backward is not
 //! differentiable makes that second backward fail with
-//! [`Error::Unsupported`](crate::Error::Unsupported), never a silent zero.
+//! [`Error::Unsupported`], never a silent zero.
 
 use std::sync::Arc;
 

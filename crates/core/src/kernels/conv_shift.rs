@@ -51,7 +51,7 @@ const CHANNEL_STEP: usize = 16;
 /// largest image measured is W5's, 278 Ki elements).
 const MAX_WORKING_SET: usize = 1 << 20;
 
-/// True when [`forward`], [`grad_input`] and [`grad_weight`] apply to `d`
+/// True when [`forward`] and [`backward`] apply to `d`
 /// and pay: stride 1, input and output channels per group multiples of
 /// [`CHANNEL_STEP`], and an image small enough to work on whole.
 pub(crate) fn applies(d: &ConvDims) -> bool {

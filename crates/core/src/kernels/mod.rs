@@ -14,7 +14,9 @@ pub mod pool;
 pub mod reduce;
 pub mod tanh;
 
-/// `n` copies of `zero` in a new `Vec`, from `malloc` and a fill loop.
+/// `n` copies of `zero` in a new `Vec`, from `malloc` (or, for 128 KiB and
+/// more, the thread's spare tensor buffer: [`crate::spare::value_buffer`])
+/// and a fill loop.
 ///
 /// `vec![0.0; n]` asks the allocator for zeroed memory instead, and glibc's
 /// `calloc` bypasses its per-thread cache and then clears the block itself:

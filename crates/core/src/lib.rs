@@ -131,6 +131,20 @@
 //! took 8-10 ms with the nested splitting and 5.5 ms without
 //! (`docs/benchmarks.md`).
 //!
+//! ## Memory
+//!
+//! Each thread keeps a few emptied buffers for reuse instead of freeing
+//! them: the entry list of the last tape it dropped, the gradient slots of
+//! its last backward pass (each up to 4 MiB), and the buffer of the last
+//! large tensor (128 KiB to 16 MiB) whose last holder it dropped, which the
+//! next large result of about its size takes over. The first tape also
+//! allocates and frees one 32 MiB block, so that glibc's allocator keeps
+//! freed memory for the next step instead of returning it to the kernel
+//! and faulting it in again. So a process may hold some tens of MiB more
+//! than its live tensors need; in exchange the steps of a training loop
+//! reuse memory instead of having the kernel fault fresh pages in
+//! (`docs/benchmarks.md`).
+//!
 //! ## Features
 //!
 //! - `proptest`: the public `strategies` module (proptest strategies for

@@ -120,6 +120,11 @@ fn main() {
     let floats = |v: Vec<f32>, shape: Vec<usize>, d: &Device| {
         Tensor::<1>::from_data(TensorData::new(v, [shape.iter().product::<usize>()]), d)
     };
+    // `n` class labels in 0..10, as an integer tensor.
+    let labels = |rng: &mut Rng, n: usize, d: &Device| {
+        let v: Vec<i64> = rng.labels(n, 10).into_iter().map(|v| v as i64).collect();
+        Tensor::<1, Int>::from_data(TensorData::new(v, [n]), d)
+    };
     match args.workload.as_str() {
         "W2" => {
             let model = Mlp {
@@ -130,16 +135,7 @@ fn main() {
             };
             let x: Tensor<2> =
                 floats(rng.vec_normal(128 * 784), vec![128 * 784], &dev).reshape([128, 784]);
-            let y = Tensor::<1, Int>::from_data(
-                TensorData::new(
-                    rng.labels(128, 10)
-                        .into_iter()
-                        .map(|v| v as i64)
-                        .collect::<Vec<_>>(),
-                    [128],
-                ),
-                &dev,
-            );
+            let y = labels(&mut rng, 128, &dev);
             let ce = CrossEntropyLossConfig::new().init(&dev);
             train(
                 "W2",
@@ -187,16 +183,7 @@ fn main() {
             };
             let x: Tensor<4> =
                 floats(rng.vec_normal(64 * 784), vec![64 * 784], &dev).reshape([64, 1, 28, 28]);
-            let y = Tensor::<1, Int>::from_data(
-                TensorData::new(
-                    rng.labels(64, 10)
-                        .into_iter()
-                        .map(|v| v as i64)
-                        .collect::<Vec<_>>(),
-                    [64],
-                ),
-                &dev,
-            );
+            let y = labels(&mut rng, 64, &dev);
             let ce = CrossEntropyLossConfig::new().init(&dev);
             train(
                 "W4",

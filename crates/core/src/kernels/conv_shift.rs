@@ -256,10 +256,10 @@ pub(crate) fn backward<T: Float>(
         x,
         grad_out,
         wt: grad_x.as_ref().map(|_| weights_by_tap(w, &lay)),
-        weights: grad_w.as_ref().map(|gw| gw.len()),
+        weight_grad: grad_w.is_some(),
         lay,
     };
-    let products = usize::from(pass.wt.is_some()) + usize::from(pass.weights.is_some());
+    let products = usize::from(pass.wt.is_some()) + usize::from(pass.weight_grad);
     let work = products * d.c_out * pass.lay.c_in_g * pass.lay.taps.len() * pass.lay.n;
     let len = d.image_len();
     let parts = match grad_x {
@@ -281,8 +281,8 @@ struct Pass<'a, T> {
     grad_out: &'a [T],
     /// [`weights_by_tap`], when the input gradient is wanted.
     wt: Option<Vec<T>>,
-    /// The weight count, when the weight gradient is wanted.
-    weights: Option<usize>,
+    /// Whether the weight gradient is wanted.
+    weight_grad: bool,
 }
 
 impl<T: Float> Pass<'_, T> {
@@ -309,8 +309,13 @@ impl<T: Float> Pass<'_, T> {
         let (len, l) = (d.image_len(), d.l());
         let mut wide = vec![T::ZERO; d.c_out * lay.n];
         let mut gxp = vec![T::ZERO; gx.as_ref().map_or(0, |_| d.image.channels * lay.plane)];
-        let mut xpt = vec![T::ZERO; self.weights.map_or(0, |_| lay.plane * d.image.channels)];
-        let mut acc = self.weights.map(|n| vec![T::ZERO; n]);
+        let xpt_len = if self.weight_grad {
+            lay.plane * d.image.channels
+        } else {
+            0
+        };
+        let mut xpt = vec![T::ZERO; xpt_len];
+        let mut acc = self.weight_grad.then(|| vec![T::ZERO; d.c_out * d.k()]);
         for (j, b) in range.enumerate() {
             let go = &self.grad_out[b * d.c_out * l..][..d.c_out * l];
             widen(lay, go, &mut wide);

@@ -20,6 +20,10 @@
 //!   contiguous), so that `matrixmultiply` packs it in panels, and with
 //!   one group the taps of a kernel row in one GEMM.
 //!
+//! 3×3 kernels with one group and enough channels take Winograd's route
+//! instead (`kernels::conv_winograd`), W5 among them; the W5 figures here
+//! were measured before it existed.
+//!
 //! Nothing the size of the column matrix (`kh·kw` times the image) is ever
 //! built: W5's `[32, 64, 32, 32]` by `[64, 64, 3, 3]` spent a fifth of its
 //! forward pass writing and re-reading columns. The price: `kh·kw` GEMMs of

@@ -1,5 +1,6 @@
-//! Tests of the convolution kernels (`kernels::conv` and the shifted GEMMs
-//! of `kernels::conv_shift`) against naive loops and each other.
+//! Tests of the convolution kernels (`kernels::conv`, the shifted GEMMs of
+//! `kernels::conv_shift` and Winograd's F(2×2, 3×3) of
+//! `kernels::conv_winograd`) against naive loops and each other.
 
 use super::*;
 use crate::ops::conv::tests::naive_conv2d;
@@ -96,6 +97,51 @@ fn dims(batch: usize, c: [usize; 3], size: [usize; 2], k: [usize; 2], spd: [usiz
     }
 }
 
+type Forward = fn(&ConvDims, &[f64], &[f64], &mut [f64]);
+type Backward = for<'a> fn(
+    &ConvDims,
+    (&'a [f64], &'a [f64], &'a [f64]),
+    Option<&'a mut [f64]>,
+    Option<&'a mut [f64]>,
+);
+
+/// One route's forward and backward (called directly, whatever
+/// [`forward`] would choose) element by element against the im2col
+/// path's, within `tol` relative; each gradient alone and both at once.
+fn matches_im2col(d: &ConvDims, fwd: Forward, bwd: Backward, tol: f64) {
+    let (xl, wl, yl) = (
+        d.batch * d.image_len(),
+        d.c_out * d.k(),
+        d.batch * d.c_out * d.l(),
+    );
+    let (x, w, g) = (values(xl, 4), values(wl, 5), values(yl, 6));
+    let close = |a: &[f64], b: &[f64], what: &str| {
+        for (i, (p, q)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (p - q).abs() <= tol * (1.0 + q.abs()),
+                "{d:?} {what}[{i}]: {p} vs {q}"
+            );
+        }
+    };
+    let (mut a, mut b) = (vec![f64::NAN; yl], vec![f64::NAN; yl]);
+    fwd(d, &x, &w, &mut a);
+    forward_im2col(d, &x, &w, &mut b);
+    close(&a, &b, "y");
+    let (mut want_x, mut want_w) = (vec![f64::NAN; xl], vec![f64::NAN; wl]);
+    grad_input_im2col(d, &g, &w, &mut want_x);
+    grad_weight_im2col(d, &x, &g, &mut want_w);
+    let (mut gx, mut gw) = (vec![f64::NAN; xl], vec![f64::NAN; wl]);
+    bwd(d, (&x, &w, &g), Some(&mut gx), Some(&mut gw));
+    close(&gx, &want_x, "grad_x");
+    close(&gw, &want_w, "grad_w");
+    let mut gx = vec![f64::NAN; xl];
+    bwd(d, (&[], &w, &g), Some(&mut gx), None);
+    close(&gx, &want_x, "grad_x alone");
+    let mut gw = vec![f64::NAN; wl];
+    bwd(d, (&x, &[], &g), None, Some(&mut gw));
+    close(&gw, &want_w, "grad_w alone");
+}
+
 /// A geometry with stride 1, where the shifted GEMMs apply.
 fn shift_dims(batch: usize, c: [usize; 3], size: [usize; 2], k: [usize; 2]) -> ConvDims {
     let mut d = dims(batch, c, size, k, [1, 0, 1]);
@@ -139,33 +185,7 @@ fn shifted_gemms_match_naive_loops_and_the_im2col_path() {
     for d in geometries {
         assert!(d.image.out().is_some() && conv_shift::applies(&d), "{d:?}");
         check(d);
-        // Element by element against the im2col path.
-        let (xl, wl, yl) = (
-            d.batch * d.image_len(),
-            d.c_out * d.k(),
-            d.batch * d.c_out * d.l(),
-        );
-        let (x, w, g) = (values(xl, 4), values(wl, 5), values(yl, 6));
-        let close = |a: &[f64], b: &[f64], what: &str| {
-            for (i, (p, q)) in a.iter().zip(b).enumerate() {
-                assert!(
-                    (p - q).abs() <= 1e-10 * (1.0 + q.abs()),
-                    "{d:?} {what}[{i}]: {p} vs {q}"
-                );
-            }
-        };
-        let (mut a, mut b) = (vec![f64::NAN; yl], vec![f64::NAN; yl]);
-        forward(&d, &x, &w, &mut a);
-        forward_im2col(&d, &x, &w, &mut b);
-        close(&a, &b, "y");
-        let (mut a, mut b) = (vec![f64::NAN; xl], vec![f64::NAN; xl]);
-        grad_input(&d, &g, &w, &mut a);
-        grad_input_im2col(&d, &g, &w, &mut b);
-        close(&a, &b, "grad_x");
-        let (mut a, mut b) = (vec![f64::NAN; wl], vec![f64::NAN; wl]);
-        grad_weight(&d, &x, &g, &mut a);
-        grad_weight_im2col(&d, &x, &g, &mut b);
-        close(&a, &b, "grad_w");
+        matches_im2col(&d, conv_shift::forward, conv_shift::backward, 1e-10);
     }
     // Channel counts that are not multiples of 16 in or out (per
     // group), or a stride: the im2col path.
@@ -223,4 +243,113 @@ fn conv_kernels_match_naive_loops_for_one_image_per_tile_and_threads() {
     check(d);
     // Many small images per tile, split over threads.
     check(dims(40, [3, 8, 1], [12, 12], [5, 5], [1, 2, 1]));
+}
+
+#[test]
+fn winograd_matches_naive_loops_and_the_im2col_path() {
+    let mut geometries = Vec::new();
+    for (batch, [c_in, c_out], size, padding) in [
+        // W5's shape, smaller.
+        (2, [32, 16], [6, 7], [1, 1]),
+        // No padding: a 3 x 3 output, odd, so the last tiles are cut.
+        (1, [12, 32], [5, 5], [0, 0]),
+        // Padding 2 (the input gradient pads by 0), more images.
+        (3, [32, 16], [4, 9], [2, 2]),
+        // Padding 2 and 0 on different axes; output [9, 2].
+        (2, [20, 8], [7, 4], [2, 0]),
+        // One output pixel.
+        (1, [12, 8], [3, 3], [0, 0]),
+        // Channel counts that fill no GEMM panel.
+        (1, [17, 19], [8, 8], [1, 1]),
+        // Enough work for two threads.
+        (4, [64, 32], [12, 12], [1, 1]),
+        // Two bands of tile rows (4 + 4), the last tile row and column cut.
+        (1, [64, 64], [15, 63], [1, 1]),
+        // Whole images two at a time (25 tiles each): groups of 2 and 1.
+        (3, [128, 128], [10, 10], [1, 1]),
+    ] {
+        let mut d = shift_dims(batch, [c_in, c_out, 1], size, [3, 3]);
+        d.image.padding = padding;
+        geometries.push(d);
+    }
+    let groups = |d: &ConvDims| {
+        let t = conv_winograd::Tiles::forward(d);
+        (t.grouping(), t.groups(d.batch).0.count())
+    };
+    assert_eq!(groups(&geometries[7]), ((1, 4), 2));
+    assert_eq!(groups(&geometries[8]), ((2, 5), 2));
+    for d in geometries {
+        assert!(conv_winograd::applies(&d), "{d:?}");
+        check(d);
+        matches_im2col(&d, conv_winograd::forward, conv_winograd::backward, 1e-10);
+    }
+    // Other kernels, strides, dilations, groups, paddings over 2, fewer
+    // than 12 input or 8 output channels, and 16 input channels where the
+    // shifted GEMMs apply, take another route.
+    for (k, stride, dilation, groups, padding, [c_in, c_out]) in [
+        ([3, 2], [1, 1], [1, 1], 1, [1, 1], [32, 32]),
+        ([3, 3], [2, 1], [1, 1], 1, [1, 1], [32, 32]),
+        ([3, 3], [1, 1], [1, 2], 1, [1, 1], [32, 32]),
+        ([3, 3], [1, 1], [1, 1], 2, [1, 1], [64, 64]),
+        ([3, 3], [1, 1], [1, 1], 1, [3, 1], [32, 32]),
+        ([3, 3], [1, 1], [1, 1], 1, [1, 1], [11, 32]),
+        ([3, 3], [1, 1], [1, 1], 1, [1, 1], [32, 7]),
+        ([3, 3], [1, 1], [1, 1], 1, [1, 1], [16, 64]),
+    ] {
+        let mut d = shift_dims(1, [c_in, c_out, groups], [6, 6], k);
+        (d.image.stride, d.image.dilation, d.image.padding) = (stride, dilation, padding);
+        assert!(!conv_winograd::applies(&d), "{d:?}");
+    }
+}
+
+#[test]
+fn winograd_rounds_f32_about_as_well_as_the_direct_sum() {
+    // W5's channels on a smaller image: the f32 error of each route
+    // against the f64 result, relative to the largest value. Winograd's
+    // transforms add a few roundings per element, but its sums are shorter
+    // (16 GEMMs of depth c_in instead of one of depth 9 c_in).
+    let d = {
+        let mut d = shift_dims(2, [64, 64, 1], [16, 16], [3, 3]);
+        d.image.padding = [1, 1];
+        d
+    };
+    let (xl, wl, yl) = (
+        d.batch * d.image_len(),
+        d.c_out * d.k(),
+        d.batch * d.c_out * d.l(),
+    );
+    let (x, w, g) = (values(xl, 7), values(wl, 8), values(yl, 9));
+    let w: Vec<f64> = w.iter().map(|v| v / 24.0).collect();
+    let f = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
+    let error = |got: &[f32], want: &[f64]| {
+        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let worst = got
+            .iter()
+            .zip(want)
+            .fold(0.0f64, |m, (a, b)| m.max((*a as f64 - b).abs()));
+        worst / scale
+    };
+    // Winograd's error at most twice the direct sum's.
+    let compare = |what: &str, wino: &[f32], direct: &[f32], want: &[f64]| {
+        let (e_wino, e_direct) = (error(wino, want), error(direct, want));
+        assert!(
+            e_wino < 2.0 * e_direct,
+            "{what}: {e_wino:e} vs {e_direct:e}"
+        );
+    };
+    // Measured: 3.4e-7 against 5.0e-7.
+    let mut want = vec![0.0; yl];
+    forward_im2col(&d, &x, &w, &mut want);
+    let (mut wino, mut direct) = (vec![f32::NAN; yl], vec![f32::NAN; yl]);
+    conv_winograd::forward(&d, &f(&x), &f(&w), &mut wino);
+    forward_im2col(&d, &f(&x), &f(&w), &mut direct);
+    compare("forward", &wino, &direct, &want);
+    // The weight gradient sums over every tile of every image. Measured:
+    // 2.6e-7 against 5.8e-7.
+    let mut want = vec![0.0; wl];
+    grad_weight_im2col(&d, &x, &g, &mut want);
+    let (mut wino, mut direct) = (vec![f32::NAN; wl], vec![f32::NAN; wl]);
+    conv_winograd::backward(&d, (&f(&x), &[], &f(&g)), None, Some(&mut wino));
+    grad_weight_im2col(&d, &f(&x), &f(&g), &mut direct);
+    compare("grad_w", &wino, &direct, &want);
 }

@@ -5,6 +5,7 @@
 
 pub mod conv;
 pub(crate) mod conv_shift;
+pub(crate) mod conv_winograd;
 pub mod copy;
 pub mod elementwise;
 pub mod gemm;

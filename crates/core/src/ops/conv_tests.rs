@@ -490,14 +490,21 @@ fn conv2d_second_derivatives_flow() {
 }
 
 #[test]
-fn stride_one_convolutions_with_sixteen_channels_match_finite_differences() {
-    // 16 input and output channels per group at stride 1: the kernels take
-    // the shifted-GEMM route (kernels::conv_shift) for the forward pass and
-    // both gradients; a random cotangent, f64 and f32 (check_grads).
+fn stride_one_convolutions_with_many_channels_match_finite_differences() {
+    // Enough channels at stride 1: the kernels take Winograd's route
+    // (kernels::conv_winograd: 3x3, one group) or the shifted GEMMs
+    // (kernels::conv_shift) for the forward pass and both gradients; a
+    // random cotangent, f64 and f32 (check_grads).
     let mut rng = rand::rngs::StdRng::seed_from_u64(29);
     let cases = [
+        // Winograd: padding 1, then 0 and 2 with odd output sizes (3 x 5).
+        ([2, 32, 4, 5], [16, 32, 3, 3], [1, 1], [1, 1], 1),
+        ([1, 12, 5, 3], [8, 12, 3, 3], [0, 2], [1, 1], 1),
+        // Shifted GEMMs: 3x3 from 16 channels, a 2x3 kernel, and 3x3 in
+        // two groups.
         ([2, 16, 4, 5], [16, 16, 3, 3], [1, 1], [1, 1], 1),
         ([1, 32, 5, 4], [32, 16, 2, 3], [0, 2], [2, 1], 2),
+        ([1, 32, 4, 4], [32, 16, 3, 3], [1, 1], [1, 1], 2),
     ];
     for (xs, ws, padding, dilation, groups) in cases {
         let p = Conv2dParams {

@@ -353,3 +353,29 @@ fn winograd_rounds_f32_about_as_well_as_the_direct_sum() {
     grad_weight_im2col(&d, &f(&x), &f(&g), &mut direct);
     compare("grad_w", &wino, &direct, &want);
 }
+
+#[test]
+fn winograd_matches_im2col_on_random_geometries() {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(41);
+    let mut tested = 0;
+    while tested < 40 {
+        let d = ConvDims {
+            batch: rng.random_range(0..4),
+            image: Geom2d {
+                channels: rng.random_range(12..40),
+                size: [rng.random_range(1..12), rng.random_range(1..12)],
+                kernel: [3, 3],
+                stride: [1, 1],
+                padding: [rng.random_range(0..3), rng.random_range(0..3)],
+                dilation: [1, 1],
+            },
+            groups: 1,
+            c_out: rng.random_range(8..40),
+        };
+        if conv_winograd::applies(&d) {
+            matches_im2col(&d, conv_winograd::forward, conv_winograd::backward, 1e-10);
+            tested += 1;
+        }
+    }
+}

@@ -283,13 +283,93 @@ fn weight_view<T>(wt: &[T], g: usize, per_group: usize, k: usize) -> MatRef<'_, 
 /// assert_eq!(y, [-1.0; 4]);
 /// ```
 pub fn forward<T: Float>(d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
+    forward_by(Route::choose(d), d, x, w, y);
+}
+
+/// The loops that compute a convolution and its gradients (the module
+/// docs). [`forward`] and [`backward`] take [`Route::choose`]'s;
+/// [`forward_by`] and [`backward_by`] take the one given, for benchmarks
+/// and tests that compare routes (`bench/conv_routes`).
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::conv::{ConvDims, Route};
+/// use wengert_core::kernels::im2col::Geom2d;
+/// let image = Geom2d { channels: 64, size: [32, 32], kernel: [3, 3], stride: [1, 1],
+///                      padding: [1, 1], dilation: [1, 1] };
+/// let d = ConvDims { batch: 32, image, groups: 1, c_out: 64 };
+/// assert_eq!(Route::choose(&d), Route::Winograd);
+/// assert!(Route::Shift.fits(&d) && Route::Im2col.fits(&d));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// im2col (or its transpose) and one GEMM per group and tile or band of
+    /// images: any geometry.
+    Im2col,
+    /// One GEMM per kernel tap over the zero-padded image: stride 1.
+    Shift,
+    /// Winograd's F(2×2, 3×3): 3×3 kernels, stride 1, no dilation, one
+    /// group, padding at most 2.
+    Winograd,
+}
+
+impl Route {
+    /// The route [`forward`] and [`backward`] take for `d`: the fastest
+    /// one measured for its shape (`bench/conv_routes`).
+    ///
+    /// # Examples
+    ///
+    /// See [`Route`].
+    pub fn choose(d: &ConvDims) -> Route {
+        if conv_winograd::applies(d) {
+            Route::Winograd
+        } else if conv_shift::applies(d) {
+            Route::Shift
+        } else {
+            Route::Im2col
+        }
+    }
+
+    /// True when this route can compute `d`, whether or not it pays.
+    ///
+    /// # Examples
+    ///
+    /// See [`Route`].
+    pub fn fits(self, d: &ConvDims) -> bool {
+        match self {
+            Route::Im2col => true,
+            Route::Shift => conv_shift::fits(d),
+            Route::Winograd => conv_winograd::fits(d),
+        }
+    }
+}
+
+/// [`forward`] by the route given.
+///
+/// # Panics
+///
+/// As [`forward`], and when the route does not [`Route::fits`] `d`.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::conv::{ConvDims, Route, forward_by};
+/// use wengert_core::kernels::im2col::Geom2d;
+/// let image = Geom2d { channels: 1, size: [1, 3], kernel: [1, 2], stride: [1, 1],
+///                      padding: [0, 0], dilation: [1, 1] };
+/// let d = ConvDims { batch: 2, image, groups: 1, c_out: 1 };
+/// let mut y = [f32::NAN; 4];
+/// forward_by(Route::Shift, &d, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[1.0, -1.0], &mut y);
+/// assert_eq!(y, [-1.0; 4]);
+/// ```
+pub fn forward_by<T: Float>(route: Route, d: &ConvDims, x: &[T], w: &[T], y: &mut [T]) {
     d.check(x.len(), w.len(), y.len());
-    if conv_winograd::applies(d) {
-        conv_winograd::forward(d, x, w, y);
-    } else if conv_shift::applies(d) {
-        conv_shift::forward(d, x, w, y);
-    } else {
-        forward_im2col(d, x, w, y);
+    assert!(route.fits(d), "{route:?} cannot compute {d:?}");
+    match route {
+        Route::Winograd => conv_winograd::forward(d, x, w, y),
+        Route::Shift => conv_shift::forward(d, x, w, y),
+        Route::Im2col => forward_im2col(d, x, w, y),
     }
 }
 
@@ -402,6 +482,37 @@ pub fn backward<T: Float>(
     grad_x: Option<&mut [T]>,
     grad_w: Option<&mut [T]>,
 ) {
+    backward_by(Route::choose(d), d, x, w, grad_out, grad_x, grad_w);
+}
+
+/// [`backward`] by the route given.
+///
+/// # Panics
+///
+/// As [`backward`], and when the route does not [`Route::fits`] `d`.
+///
+/// # Examples
+///
+/// ```
+/// use wengert_core::kernels::conv::{ConvDims, Route, backward_by};
+/// use wengert_core::kernels::im2col::Geom2d;
+/// let image = Geom2d { channels: 1, size: [1, 3], kernel: [1, 2], stride: [1, 1],
+///                      padding: [0, 0], dilation: [1, 1] };
+/// let d = ConvDims { batch: 1, image, groups: 1, c_out: 1 };
+/// let mut gw = [f32::NAN; 2];
+/// // y[j] = w0·x[j] + w1·x[j + 1]; with grad_out = 1, grad_w = [x0 + x1, x1 + x2].
+/// backward_by(Route::Im2col, &d, &[1.0, 2.0, 3.0], &[], &[1.0, 1.0], None, Some(&mut gw));
+/// assert_eq!(gw, [3.0, 5.0]);
+/// ```
+pub fn backward_by<T: Float>(
+    route: Route,
+    d: &ConvDims,
+    x: &[T],
+    w: &[T],
+    grad_out: &[T],
+    grad_x: Option<&mut [T]>,
+    grad_w: Option<&mut [T]>,
+) {
     // `x` is read only for the weight gradient, `w` only for the input's.
     let (x_len, w_len) = (d.batch * d.image_len(), d.c_out * d.k());
     let x_given = if grad_w.is_some() { x.len() } else { x_len };
@@ -413,19 +524,18 @@ pub fn backward<T: Float>(
     if let Some(gw) = &grad_w {
         assert_eq!(gw.len(), w_len, "BUG: conv weight length");
     }
-    if conv_winograd::applies(d) {
-        conv_winograd::backward(d, (x, w, grad_out), grad_x, grad_w);
-        return;
-    }
-    if conv_shift::applies(d) {
-        conv_shift::backward(d, (x, w, grad_out), grad_x, grad_w);
-        return;
-    }
-    if let Some(gx) = grad_x {
-        grad_input_im2col(d, grad_out, w, gx);
-    }
-    if let Some(gw) = grad_w {
-        grad_weight_im2col(d, x, grad_out, gw);
+    assert!(route.fits(d), "{route:?} cannot compute {d:?}");
+    match route {
+        Route::Winograd => conv_winograd::backward(d, (x, w, grad_out), grad_x, grad_w),
+        Route::Shift => conv_shift::backward(d, (x, w, grad_out), grad_x, grad_w),
+        Route::Im2col => {
+            if let Some(gx) = grad_x {
+                grad_input_im2col(d, grad_out, w, gx);
+            }
+            if let Some(gw) = grad_w {
+                grad_weight_im2col(d, x, grad_out, gw);
+            }
+        }
     }
 }
 

@@ -55,19 +55,22 @@ const CHANNEL_STEP: usize = 16;
 /// largest image measured is W5's, 278 Ki elements).
 const MAX_WORKING_SET: usize = 1 << 20;
 
-/// True when [`forward`] and [`backward`] apply to `d`
-/// and pay: stride 1, input and output channels per group multiples of
-/// [`CHANNEL_STEP`], and an image small enough to work on whole.
+/// True when [`forward`] and [`backward`] can compute `d`: stride 1, a
+/// non-empty output, and input channels.
+pub(crate) fn fits(d: &ConvDims) -> bool {
+    d.image.stride == [1, 1]
+        && d.image.out().is_some_and(|[oh, ow]| oh > 0 && ow > 0)
+        && d.c_out > 0
+        && d.image.channels > 0
+}
+
+/// True when [`forward`] and [`backward`] [`fits`] `d` and pay: input and
+/// output channels per group multiples of [`CHANNEL_STEP`], and an image
+/// small enough to work on whole.
 pub(crate) fn applies(d: &ConvDims) -> bool {
-    let Some([oh, ow]) = d.image.out() else {
-        return false;
-    };
     let g = &d.image;
     let plane = (g.size[0] + 2 * g.padding[0]) * (g.size[1] + 2 * g.padding[1]);
-    g.stride == [1, 1]
-        && oh > 0
-        && ow > 0
-        && d.c_out > 0
+    fits(d)
         && [g.channels / d.groups, d.c_out / d.groups]
             .iter()
             .all(|&c| c >= CHANNEL_STEP && c.is_multiple_of(CHANNEL_STEP))

@@ -97,18 +97,10 @@ fn dims(batch: usize, c: [usize; 3], size: [usize; 2], k: [usize; 2], spd: [usiz
     }
 }
 
-type Forward = fn(&ConvDims, &[f64], &[f64], &mut [f64]);
-type Backward = for<'a> fn(
-    &ConvDims,
-    (&'a [f64], &'a [f64], &'a [f64]),
-    Option<&'a mut [f64]>,
-    Option<&'a mut [f64]>,
-);
-
-/// One route's forward and backward (called directly, whatever
-/// [`forward`] would choose) element by element against the im2col
-/// path's, within `tol` relative; each gradient alone and both at once.
-fn matches_im2col(d: &ConvDims, fwd: Forward, bwd: Backward, tol: f64) {
+/// One route (called directly, whatever [`Route::choose`] would take)
+/// element by element against the im2col path's, within `tol` relative;
+/// each gradient alone and both at once.
+fn matches_im2col(d: &ConvDims, route: Route, tol: f64) {
     let (xl, wl, yl) = (
         d.batch * d.image_len(),
         d.c_out * d.k(),
@@ -124,21 +116,21 @@ fn matches_im2col(d: &ConvDims, fwd: Forward, bwd: Backward, tol: f64) {
         }
     };
     let (mut a, mut b) = (vec![f64::NAN; yl], vec![f64::NAN; yl]);
-    fwd(d, &x, &w, &mut a);
+    forward_by(route, d, &x, &w, &mut a);
     forward_im2col(d, &x, &w, &mut b);
     close(&a, &b, "y");
     let (mut want_x, mut want_w) = (vec![f64::NAN; xl], vec![f64::NAN; wl]);
     grad_input_im2col(d, &g, &w, &mut want_x);
     grad_weight_im2col(d, &x, &g, &mut want_w);
     let (mut gx, mut gw) = (vec![f64::NAN; xl], vec![f64::NAN; wl]);
-    bwd(d, (&x, &w, &g), Some(&mut gx), Some(&mut gw));
+    backward_by(route, d, &x, &w, &g, Some(&mut gx), Some(&mut gw));
     close(&gx, &want_x, "grad_x");
     close(&gw, &want_w, "grad_w");
     let mut gx = vec![f64::NAN; xl];
-    bwd(d, (&[], &w, &g), Some(&mut gx), None);
+    backward_by(route, d, &[], &w, &g, Some(&mut gx), None);
     close(&gx, &want_x, "grad_x alone");
     let mut gw = vec![f64::NAN; wl];
-    bwd(d, (&x, &[], &g), None, Some(&mut gw));
+    backward_by(route, d, &x, &[], &g, None, Some(&mut gw));
     close(&gw, &want_w, "grad_w alone");
 }
 
@@ -185,7 +177,7 @@ fn shifted_gemms_match_naive_loops_and_the_im2col_path() {
     for d in geometries {
         assert!(d.image.out().is_some() && conv_shift::applies(&d), "{d:?}");
         check(d);
-        matches_im2col(&d, conv_shift::forward, conv_shift::backward, 1e-10);
+        matches_im2col(&d, Route::Shift, 1e-10);
     }
     // Channel counts that are not multiples of 16 in or out (per
     // group), or a stride: the im2col path.
@@ -281,7 +273,7 @@ fn winograd_matches_naive_loops_and_the_im2col_path() {
     for d in geometries {
         assert!(conv_winograd::applies(&d), "{d:?}");
         check(d);
-        matches_im2col(&d, conv_winograd::forward, conv_winograd::backward, 1e-10);
+        matches_im2col(&d, Route::Winograd, 1e-10);
     }
     // Other kernels, strides, dilations, groups, paddings over 2, fewer
     // than 12 input or 8 output channels, and 16 input channels where the
@@ -374,8 +366,66 @@ fn winograd_matches_im2col_on_random_geometries() {
             c_out: rng.random_range(8..40),
         };
         if conv_winograd::applies(&d) {
-            matches_im2col(&d, conv_winograd::forward, conv_winograd::backward, 1e-10);
+            matches_im2col(&d, Route::Winograd, 1e-10);
             tested += 1;
         }
     }
+}
+
+#[test]
+fn routes_fit_what_they_can_compute_and_choose_takes_the_measured_one() {
+    let d = |c: [usize; 3], k: [usize; 2], stride: usize| {
+        let mut d = shift_dims(2, c, [6, 7], k);
+        d.image.stride = [stride, stride];
+        d.image.padding = [1, 1];
+        d
+    };
+    for (dims, want) in [
+        // W5's channels; 16 channels in, where the shifted GEMMs win.
+        (d([64, 64, 1], [3, 3], 1), Route::Winograd),
+        (d([16, 16, 1], [3, 3], 1), Route::Shift),
+        (d([16, 64, 1], [3, 3], 1), Route::Shift),
+        // 12 in and 8 out, where the shifted GEMMs do not pay.
+        (d([12, 8, 1], [3, 3], 1), Route::Winograd),
+        // Too few channels for either, a 5x5 kernel, groups, a stride.
+        (d([8, 8, 1], [3, 3], 1), Route::Im2col),
+        (d([16, 16, 1], [5, 5], 1), Route::Shift),
+        (d([64, 64, 2], [3, 3], 1), Route::Shift),
+        (d([64, 64, 1], [3, 3], 2), Route::Im2col),
+    ] {
+        assert_eq!(Route::choose(&dims), want, "{dims:?}");
+        assert!(want.fits(&dims) && Route::Im2col.fits(&dims), "{dims:?}");
+    }
+    // The shifted GEMMs compute any stride-1 convolution, paying or not:
+    // channel counts that fill no panel, groups, a dilated 2x3 kernel.
+    for (c, k, dilation) in [
+        ([20, 12, 1], [3, 3], [1, 1]),
+        ([6, 4, 2], [2, 3], [1, 2]),
+        ([3, 5, 1], [1, 1], [1, 1]),
+    ] {
+        let mut dims = d(c, k, 1);
+        dims.image.dilation = dilation;
+        assert!(
+            Route::Shift.fits(&dims) && !conv_shift::applies(&dims),
+            "{dims:?}"
+        );
+        matches_im2col(&dims, Route::Shift, 1e-10);
+    }
+    // Winograd's F(2x2, 3x3) computes any 3x3 stride-1 convolution of one
+    // group with padding up to 2, paying or not.
+    let dims = d([3, 5, 1], [3, 3], 1);
+    assert!(Route::Winograd.fits(&dims) && !conv_winograd::applies(&dims));
+    matches_im2col(&dims, Route::Winograd, 1e-10);
+    assert!(!Route::Winograd.fits(&d([16, 16, 1], [3, 3], 2)));
+    assert!(!Route::Shift.fits(&d([16, 16, 1], [3, 3], 2)));
+}
+
+#[test]
+#[should_panic(expected = "Winograd cannot compute")]
+fn a_route_that_cannot_compute_the_geometry_panics() {
+    let mut d = shift_dims(1, [16, 16, 1], [6, 6], [3, 3]);
+    d.image.stride = [2, 2];
+    let (x, w) = (vec![0.0f64; d.image_len()], vec![0.0; d.c_out * d.k()]);
+    let mut y = vec![0.0; d.c_out * d.l()];
+    forward_by(Route::Winograd, &d, &x, &w, &mut y);
 }

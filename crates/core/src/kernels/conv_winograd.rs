@@ -59,18 +59,19 @@ const XI: usize = 16;
 
 /// The fewest input channels, and output channels, for which the
 /// transforms (their cost grows with `c_in + c_out`) are paid for by the
-/// GEMMs' savings (which grow with `c_in · c_out`). Measured on the Intel
-/// machine of `docs/benchmarks.md` (forward and backward, one thread,
-/// batch 32, 32×32, against the im2col path): 12 → 12 channels 0.89x the
-/// time, 16 → 8 0.66x, 32 → 8 0.56x; but 8 → 8 1.04x, 8 → 16 1.07x, 3 → 16
-/// 1.85x.
+/// GEMMs' savings (which grow with `c_in · c_out`). Measured with
+/// `bench/conv_routes` on the Intel machine of `docs/benchmarks.md`
+/// (forward and backward, one thread, batch 32, 32×32, time against the
+/// im2col path): 12 → 12 channels 0.84x, 16 → 8 0.68x, 32 → 8 0.49x; but
+/// 8 → 8 0.97x (no clear gain), 8 → 16 1.08x, 4 → 32 1.65x, 3 → 16 1.82x.
 const MIN_IN: usize = 12;
 const MIN_OUT: usize = 8;
 
 /// The fewest input channels for which this beats the shifted GEMMs
-/// (`kernels::conv_shift`) where they apply, measured as above: 32 → 16
-/// 0.89x, 32 → 32 0.82x, 64 → 64 0.73x; but 16 → 16 0.95-1.25x (by image
-/// size), 16 → 32 0.93-1.04x, 16 → 64 0.92x forward and 1.04x backward.
+/// (`kernels::conv_shift`) where they apply, measured as above (time
+/// against the shifted GEMMs'): 32 → 16 0.89x, 32 → 32 0.80x, 64 → 64
+/// 0.75x; but 16 → 16 1.06-1.23x (by image size), 16 → 32 0.95-1.01x,
+/// 16 → 64 0.96x.
 const MIN_IN_OVER_SHIFT: usize = 32;
 
 /// Elements left unused after each of the 16 blocks of a group's
@@ -98,23 +99,30 @@ const MIN_TILES: usize = 64;
 /// backward.
 const BAND_BUDGET: usize = 1 << 18;
 
-/// True when [`forward`] and [`backward`] apply to `d` and pay: a 3×3
-/// kernel, stride 1, no dilation, one group, padding at most 2 (the input
-/// gradient pads by `2 − p`), at least [`MIN_IN`] input and [`MIN_OUT`]
-/// output channels, and [`MIN_IN_OVER_SHIFT`] input channels where the
-/// shifted GEMMs apply.
+/// True when [`forward`] and [`backward`] [`fits`] `d` and pay: at least
+/// [`MIN_IN`] input and [`MIN_OUT`] output channels, and
+/// [`MIN_IN_OVER_SHIFT`] input channels where the shifted GEMMs apply.
 pub(crate) fn applies(d: &ConvDims) -> bool {
+    let c_in = d.image.channels;
+    fits(d)
+        && c_in >= MIN_IN
+        && d.c_out >= MIN_OUT
+        && (c_in >= MIN_IN_OVER_SHIFT || !conv_shift::applies(d))
+}
+
+/// True when [`forward`] and [`backward`] can compute `d`: a 3×3 kernel,
+/// stride 1, no dilation, one group, padding at most 2, a non-empty output,
+/// and channels in and out.
+pub(crate) fn fits(d: &ConvDims) -> bool {
     let g = &d.image;
-    let c_in = g.channels;
     g.kernel == [3, 3]
         && g.stride == [1, 1]
         && g.dilation == [1, 1]
         && d.groups == 1
         && g.padding.iter().all(|&p| p <= 2)
         && g.out().is_some_and(|[oh, ow]| oh > 0 && ow > 0)
-        && c_in >= MIN_IN
-        && d.c_out >= MIN_OUT
-        && (c_in >= MIN_IN_OVER_SHIFT || !conv_shift::applies(d))
+        && g.channels > 0
+        && d.c_out > 0
 }
 
 /// The tiling of one image of a correlation with a 3×3 kernel and stride 1.

@@ -1,0 +1,140 @@
+//! Times each convolution route of `wengert_core::kernels::conv` that can
+//! compute a shape (im2col, the shifted GEMMs, Winograd's F(2×2, 3×3)) on
+//! 3×3 convolutions with stride 1, forward and backward (both gradients),
+//! and marks the route that `Route::choose` takes. Run with `cargo run
+//! --release` in this folder; `-- --threads 2` for two threads, `-- --reps
+//! N` for the samples per route (default 7; the median is printed).
+//!
+//! Samples of the routes alternate (A, B, C, A, B, C, ...), so that a
+//! change in the machine's speed falls on all of them.
+
+use std::time::Instant;
+use wengert_core::kernels::conv::{ConvDims, Route, backward_by, forward_by};
+use wengert_core::kernels::im2col::Geom2d;
+
+/// `(batch, c_in, c_out, size, padding)`.
+const SHAPES: &[(usize, usize, usize, usize, usize)] = &[
+    // W5, and W5 without padding.
+    (32, 64, 64, 32, 1),
+    (32, 64, 64, 32, 0),
+    // Other sizes of image, batch and channel count.
+    (8, 64, 64, 64, 1),
+    (128, 64, 64, 8, 1),
+    (32, 128, 128, 16, 1),
+    (8, 256, 256, 8, 1),
+    // Channel counts near the thresholds.
+    (32, 32, 32, 32, 1),
+    (32, 32, 16, 32, 1),
+    (64, 32, 16, 28, 1),
+    (32, 16, 16, 32, 1),
+    (64, 16, 16, 28, 1),
+    (64, 16, 16, 14, 1),
+    (16, 16, 16, 64, 1),
+    (32, 16, 32, 32, 1),
+    (64, 16, 32, 28, 1),
+    (32, 16, 64, 32, 1),
+    (32, 64, 16, 32, 1),
+    (32, 24, 16, 32, 1),
+    (32, 16, 24, 32, 1),
+    (64, 24, 24, 14, 1),
+    (32, 20, 20, 32, 1),
+    (32, 12, 12, 32, 1),
+    (32, 16, 8, 32, 1),
+    (32, 32, 8, 32, 1),
+    (32, 8, 8, 32, 1),
+    (32, 8, 16, 32, 1),
+    (32, 4, 32, 32, 1),
+    (32, 3, 16, 32, 1),
+    (64, 1, 16, 28, 1),
+];
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map_or(default, |v| v.parse().expect("a positive integer"))
+}
+
+fn values(n: usize, seed: usize, scale: f32) -> Vec<f32> {
+    (0..n)
+        .map(|i| ((i * 7919 + seed) % 1013) as f32 / 1013.0 * scale - scale / 2.0)
+        .collect()
+}
+
+fn millis(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let (threads, reps) = (arg("--threads", 1), arg("--reps", 7));
+    wengert_core::set_num_threads(threads);
+    println!(
+        "{threads} thread(s), median of {reps} alternating samples per route; * = Route::choose"
+    );
+    println!();
+    println!(
+        "| batch | channels | image | padding | route | forward ms | backward ms | both, to im2col |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for &(batch, c_in, c_out, size, pad) in SHAPES {
+        let image = Geom2d {
+            channels: c_in,
+            size: [size, size],
+            kernel: [3, 3],
+            stride: [1, 1],
+            padding: [pad, pad],
+            dilation: [1, 1],
+        };
+        let d = ConvDims {
+            batch,
+            image,
+            groups: 1,
+            c_out,
+        };
+        let x = values(batch * c_in * size * size, 1, 2.0);
+        let w = values(c_out * c_in * 9, 2, 0.2);
+        let g = values(batch * c_out * d.l(), 3, 2.0);
+        let (mut y, mut gx, mut gw) = (vec![0.0; g.len()], vec![0.0; x.len()], vec![0.0; w.len()]);
+        let routes: Vec<Route> = [Route::Im2col, Route::Shift, Route::Winograd]
+            .into_iter()
+            .filter(|r| r.fits(&d))
+            .collect();
+        let mut times = vec![(Vec::new(), Vec::new()); routes.len()];
+        for rep in 0..=reps {
+            for (&route, (fwd, bwd)) in routes.iter().zip(&mut times) {
+                let t = Instant::now();
+                forward_by(route, &d, &x, &w, &mut y);
+                let f = millis(t);
+                let t = Instant::now();
+                backward_by(route, &d, &x, &w, &g, Some(&mut gx), Some(&mut gw));
+                // The first round warms up.
+                if rep > 0 {
+                    fwd.push(f);
+                    bwd.push(millis(t));
+                }
+            }
+        }
+        let medians: Vec<(f64, f64)> = times
+            .into_iter()
+            .map(|(f, b)| (median(f), median(b)))
+            .collect();
+        let base = medians[0].0 + medians[0].1;
+        for (route, (f, b)) in routes.iter().zip(&medians) {
+            let chosen = if *route == Route::choose(&d) {
+                " *"
+            } else {
+                ""
+            };
+            println!(
+                "| {batch} | {c_in} → {c_out} | {size}×{size} | {pad} | {route:?}{chosen} | {f:.2} | {b:.2} | {:.2}x |",
+                (f + b) / base
+            );
+        }
+    }
+}

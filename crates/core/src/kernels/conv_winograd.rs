@@ -229,7 +229,7 @@ impl Tiles {
 
     /// Copies `image: [c_in, h, w]` into the interior of `xp: [c_in,
     /// 2·th + 2, wp]`, each padded row split into its even columns then its
-    /// odd ones (`tw + 1` each, for [`bt_along`]); the border stays as it
+    /// odd ones (`tw + 1` each, for [`bt_rows`]); the border stays as it
     /// is (zero).
     fn pad<T: Float>(&self, image: &[T], xp: &mut [T]) {
         let ([h, w], pw, half) = (self.size, self.pad[1], self.tiles[1] + 1);
@@ -303,26 +303,35 @@ fn bt_lanes<T: Float>(
     }
 }
 
-/// [`bt_lanes`] along a row split into its even and odd columns
-/// (`even[t] = row[2t]`, `odd[t] = row[2t + 1]`): `o_j[t]` is element `j`
-/// of `Bᵀ row[2t..2t + 4]`, for each tile column `t` of the outputs, with
-/// unit-stride loads only.
-fn bt_along<T: Float>(
-    even: &[T],
-    odd: &[T],
+/// Row `i` of `Bᵀ d B` for each tile column `t`: with `r = a + sign·b`
+/// (row `i` of `Bᵀ d`, from two padded rows, each split into its even and
+/// odd columns), `o_j[t]` is element `j` of `Bᵀ r[2t..2t + 4]`.
+///
+/// Reading the padded rows directly, not a row of `Bᵀ d` stored just
+/// before: the loads one element past each 16-byte store could not be
+/// forwarded from the stores and stalled.
+fn bt_rows<T: Float>(
+    [ae, ao]: [&[T]; 2],
+    [be, bo]: [&[T]; 2],
+    sign: T,
     o0: &mut [T],
     o1: &mut [T],
     o2: &mut [T],
     o3: &mut [T],
 ) {
     let n = o0.len();
-    let (e0, e1, d0, d1) = (&even[..n], &even[1..=n], &odd[..n], &odd[1..=n]);
+    let (a_e0, a_e1, a_o0, a_o1) = (&ae[..n], &ae[1..=n], &ao[..n], &ao[1..=n]);
+    let (b_e0, b_e1, b_o0, b_o1) = (&be[..n], &be[1..=n], &bo[..n], &bo[1..=n]);
     let (o1, o2, o3) = (&mut o1[..n], &mut o2[..n], &mut o3[..n]);
     for t in 0..n {
-        o0[t] = e0[t] - e1[t];
-        o1[t] = d0[t] + e1[t];
-        o2[t] = e1[t] - d0[t];
-        o3[t] = d0[t] - d1[t];
+        let e0 = a_e0[t] + sign * b_e0[t];
+        let e1 = a_e1[t] + sign * b_e1[t];
+        let d0 = a_o0[t] + sign * b_o0[t];
+        let d1 = a_o1[t] + sign * b_o1[t];
+        o0[t] = e0 - e1;
+        o1[t] = d0 + e1;
+        o2[t] = e1 - d0;
+        o3[t] = d0 - d1;
     }
 }
 
@@ -437,9 +446,8 @@ struct Planar<T> {
     /// tiles (each block [`block`] apart).
     v: Vec<T>,
     m: Vec<T>,
-    /// `Bᵀ` down four padded rows, `[2, 4, tw + 1]` (even and odd columns);
-    /// `Aᵀ` down four rows of `M`, `[4, 2, tw]`.
-    down: Vec<T>,
+    /// `Aᵀ` down four rows of `M`, `[4, 2, band]` for one image's band of
+    /// tiles.
     up: Vec<T>,
 }
 
@@ -450,13 +458,12 @@ fn correlate<T: Float>(t: &Tiles, u: &[T], x: &[T], y: &mut [T]) {
     let image_plane = t.c_in * t.plane;
     for_each_run(y, out_len, t.work(), |first, ys| {
         let (groups, most) = t.groups(ys.len() / out_len);
-        let (per, _) = t.grouping();
+        let (per, band) = t.grouping();
         let mut s = Planar {
             xp: vec![T::ZERO; per.min(ys.len() / out_len) * image_plane],
             v: vec![T::ZERO; XI * block(t.c_in, most)],
             m: vec![T::ZERO; XI * block(t.c_out, most)],
-            down: vec![T::ZERO; 4 * t.wp],
-            up: vec![T::ZERO; 8 * tw],
+            up: vec![T::ZERO; 8 * band * tw],
         };
         for (images, ty, rows) in groups {
             let n = images.len() * rows * tw;
@@ -492,9 +499,8 @@ fn correlate<T: Float>(t: &Tiles, u: &[T], x: &[T], y: &mut [T]) {
 }
 
 /// `V = Bᵀ d B` of the patches of tile rows `ty..ty + rows` of the group's
-/// image `j`, into its columns of a group of `n` tiles, planar: `Bᵀ` down
-/// four padded rows (their even and odd columns apart), then along each
-/// result.
+/// image `j`, into its columns of a group of `n` tiles, planar, one row
+/// of `Bᵀ d B` at a time ([`bt_rows`]).
 fn transform_patches<T: Float>(
     t: &Tiles,
     s: &mut Planar<T>,
@@ -506,20 +512,20 @@ fn transform_patches<T: Float>(
     let (wp, tw) = (t.wp, t.tiles[1]);
     let (col, half) = (j * rows * tw, tw + 1);
     let xp = &s.xp[j * t.c_in * t.plane..][..t.c_in * t.plane];
+    // Row i of Bᵀ d: padded row `a` plus `sign` times padded row `b`.
+    let one = T::ONE;
+    let down = [(0, 2, -one), (1, 2, one), (2, 1, -one), (1, 3, -one)];
     for (c, plane) in xp.chunks_exact(t.plane).enumerate() {
         for r in 0..rows {
             let top = 2 * (ty + r) * wp;
-            for parity in 0..2 {
-                let row = |i: usize| &plane[top + i * wp + parity * half..][..half];
-                let [o0, o1, o2, o3] = four_mut(&mut s.down, parity * 4 * half, half, half);
-                bt_lanes(row(0), row(1), row(2), row(3), o0, o1, o2, o3);
-            }
-            let (even, odd) = s.down.split_at(4 * half);
-            for i in 0..4 {
+            let row = |i: usize| {
+                let row = &plane[top + i * wp..][..wp];
+                [&row[..half], &row[half..]]
+            };
+            for (i, &(a, b, sign)) in down.iter().enumerate() {
                 let start = 4 * i * block(t.c_in, n) + c * n + col + r * tw;
-                let (e, o) = (&even[i * half..][..half], &odd[i * half..][..half]);
                 let [o0, o1, o2, o3] = four_mut(&mut s.v, start, block(t.c_in, n), tw);
-                bt_along(e, o, o0, o1, o2, o3);
+                bt_rows(row(a), row(b), sign, o0, o1, o2, o3);
             }
         }
     }
@@ -538,19 +544,21 @@ fn transform_tiles<T: Float>(
     y: &mut [T],
 ) {
     let ([oh, ow], tw) = (t.out, t.tiles[1]);
-    let col = j * rows * tw;
+    let (col, len) = (j * rows * tw, rows * tw);
     for (o, image) in y.chunks_exact_mut(oh * ow).enumerate() {
+        // Aᵀ down the tiles' columns, over all `rows` tile rows at once
+        // (their entries of each `M_ξ` row are contiguous).
+        for x in 0..4 {
+            let at = |i: usize| (4 * i + x) * block(t.c_out, n) + o * n + col;
+            let m = |i: usize| &s.m[at(i)..][..len];
+            let (top, bottom) = s.up[2 * x * len..][..2 * len].split_at_mut(len);
+            at_lanes(m(0), m(1), m(2), m(3), top, bottom);
+        }
         for r in 0..rows {
-            for x in 0..4 {
-                let at = |i: usize| (4 * i + x) * block(t.c_out, n) + o * n + col + r * tw;
-                let m = |i: usize| &s.m[at(i)..][..tw];
-                let (top, bottom) = s.up[2 * x * tw..][..2 * tw].split_at_mut(tw);
-                at_lanes(m(0), m(1), m(2), m(3), top, bottom);
-            }
             for half in 0..2 {
                 let oy = 2 * (ty + r) + half;
                 if oy < oh {
-                    let up = |x: usize| &s.up[(2 * x + half) * tw..][..tw];
+                    let up = |x: usize| &s.up[(2 * x + half) * len + r * tw..][..tw];
                     at_along(up(0), up(1), up(2), up(3), &mut image[oy * ow..][..ow]);
                 }
             }

@@ -1,7 +1,8 @@
 //! The convolution's routes against each other: arbitrary geometries
 //! (channel counts up to 40, so that Winograd's F(2×2, 3×3) and the
 //! shifted GEMMs are reached, which the `ops` target's small tensors are
-//! not) and arbitrary values; every route that fits a geometry
+//! not; the direct sums fit any stride-1 geometry of one group) and
+//! arbitrary values; every route that fits a geometry
 //! (`Route::fits`) must give the im2col route's output, input gradient and
 //! weight gradient, in `f64`, within 1e-9 relative to the largest term.
 #![no_main]
@@ -73,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
         (y, gx, gw)
     };
     let want = run(Route::Im2col);
-    for route in [Route::Shift, Route::Winograd] {
+    for route in [Route::Shift, Route::Winograd, Route::Direct] {
         if route.fits(&d) {
             let got = run(route);
             close(route, "y", &d, &got.0, &want.0, scale);

@@ -1,7 +1,7 @@
 //! Times each convolution route of `wengert_core::kernels::conv` that can
-//! compute a shape (im2col, the shifted GEMMs, Winograd's F(2×2, 3×3)) on
-//! 3×3 convolutions with stride 1, forward and backward (both gradients),
-//! and marks the route that `Route::choose` takes. Run with `cargo run
+//! compute a shape (im2col, the shifted GEMMs, Winograd's F(2×2, 3×3), the
+//! direct sums) on convolutions with stride 1, forward and backward (both
+//! gradients), and marks the route that `Route::choose` takes. Run with `cargo run
 //! --release` in this folder; `-- --threads 2` for two threads, `-- --reps
 //! N` for the samples per route (default 7; the median is printed).
 //!
@@ -12,7 +12,7 @@ use std::time::Instant;
 use wengert_core::kernels::conv::{ConvDims, Route, backward_by, forward_by};
 use wengert_core::kernels::im2col::Geom2d;
 
-/// `(batch, c_in, c_out, size, padding)`.
+/// `(batch, c_in, c_out, size, padding)`, 3×3 kernels.
 const SHAPES: &[(usize, usize, usize, usize, usize)] = &[
     // W5, and W5 without padding.
     (32, 64, 64, 32, 1),
@@ -46,6 +46,36 @@ const SHAPES: &[(usize, usize, usize, usize, usize)] = &[
     (32, 4, 32, 32, 1),
     (32, 3, 16, 32, 1),
     (64, 1, 16, 28, 1),
+    // First layers: few input channels.
+    (64, 1, 4, 28, 1),
+    (64, 1, 8, 28, 1),
+    (64, 1, 32, 28, 1),
+    (64, 2, 4, 28, 1),
+    (64, 2, 8, 28, 1),
+    (64, 4, 4, 28, 1),
+    (64, 8, 2, 28, 1),
+    (32, 3, 3, 32, 1),
+    (32, 3, 4, 32, 1),
+    (32, 3, 8, 32, 1),
+];
+
+/// `(batch, c_in, c_out, size, padding)`, 5×5 kernels: LeNet-5's two
+/// convolutions (W4) and their neighbours.
+const SHAPES_5X5: &[(usize, usize, usize, usize, usize)] = &[
+    (64, 1, 6, 28, 2),
+    (64, 6, 16, 14, 0),
+    (64, 1, 2, 28, 2),
+    (64, 1, 4, 28, 2),
+    (64, 1, 8, 28, 2),
+    (64, 1, 12, 28, 2),
+    (64, 1, 16, 28, 2),
+    (64, 2, 4, 28, 2),
+    (64, 2, 6, 28, 2),
+    (64, 2, 8, 28, 2),
+    (64, 8, 2, 14, 0),
+    (64, 3, 6, 32, 0),
+    (64, 4, 4, 14, 0),
+    (64, 6, 6, 14, 0),
 ];
 
 fn arg(name: &str, default: usize) -> usize {
@@ -79,14 +109,15 @@ fn main() {
     );
     println!();
     println!(
-        "| batch | channels | image | padding | route | forward ms | backward ms | both, to im2col |"
+        "| batch | channels | kernel | image | padding | route | forward ms | backward ms | both, to im2col |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
-    for &(batch, c_in, c_out, size, pad) in SHAPES {
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let shapes = SHAPES.iter().map(|&s| (s, 3));
+    for ((batch, c_in, c_out, size, pad), k) in shapes.chain(SHAPES_5X5.iter().map(|&s| (s, 5))) {
         let image = Geom2d {
             channels: c_in,
             size: [size, size],
-            kernel: [3, 3],
+            kernel: [k, k],
             stride: [1, 1],
             padding: [pad, pad],
             dilation: [1, 1],
@@ -98,10 +129,10 @@ fn main() {
             c_out,
         };
         let x = values(batch * c_in * size * size, 1, 2.0);
-        let w = values(c_out * c_in * 9, 2, 0.2);
+        let w = values(c_out * c_in * k * k, 2, 0.2);
         let g = values(batch * c_out * d.l(), 3, 2.0);
         let (mut y, mut gx, mut gw) = (vec![0.0; g.len()], vec![0.0; x.len()], vec![0.0; w.len()]);
-        let routes: Vec<Route> = [Route::Im2col, Route::Shift, Route::Winograd]
+        let routes: Vec<Route> = [Route::Im2col, Route::Shift, Route::Winograd, Route::Direct]
             .into_iter()
             .filter(|r| r.fits(&d))
             .collect();
@@ -132,7 +163,7 @@ fn main() {
                 ""
             };
             println!(
-                "| {batch} | {c_in} → {c_out} | {size}×{size} | {pad} | {route:?}{chosen} | {f:.2} | {b:.2} | {:.2}x |",
+                "| {batch} | {c_in} → {c_out} | {k}×{k} | {size}×{size} | {pad} | {route:?}{chosen} | {f:.2} | {b:.2} | {:.2}x |",
                 (f + b) / base
             );
         }

@@ -41,7 +41,8 @@
 //! cross-correlations as in PyTorch, computed as [`Tensor::im2col`] plus one
 //! batched GEMM (with stride 1 and enough channels, without building the
 //! columns: Winograd's F(2×2, 3×3) for 3×3 kernels, else one GEMM per
-//! kernel tap; [`kernels::conv`]); [`Tensor::conv_transpose2d`] is their
+//! kernel tap; with stride 1 and very few channels, direct sums without
+//! GEMM; [`kernels::conv`]); [`Tensor::conv_transpose2d`] is their
 //! adjoint. Pooling:
 //! [`Tensor::max_pool2d`], [`Tensor::avg_pool2d`], [`Tensor::global_avg_pool`]
 //! and the 1-D forms. Output size per axis: `floor((w + 2p − d(k − 1) − 1) /

@@ -1,6 +1,7 @@
 //! Tests of the convolution kernels (`kernels::conv`, the shifted GEMMs of
-//! `kernels::conv_shift` and Winograd's F(2×2, 3×3) of
-//! `kernels::conv_winograd`) against naive loops and each other.
+//! `kernels::conv_shift`, Winograd's F(2×2, 3×3) of
+//! `kernels::conv_winograd` and the direct sums of `kernels::conv_direct`)
+//! against naive loops and each other.
 
 use super::*;
 use crate::ops::conv::tests::naive_conv2d;
@@ -392,6 +393,11 @@ fn routes_fit_what_they_can_compute_and_choose_takes_the_measured_one() {
         (d([16, 16, 1], [5, 5], 1), Route::Shift),
         (d([64, 64, 2], [3, 3], 1), Route::Shift),
         (d([64, 64, 1], [3, 3], 2), Route::Im2col),
+        // Few channels: LeNet-5's first layer, and 8 -> 2; but not 2 -> 8.
+        (d([1, 6, 1], [5, 5], 1), Route::Direct),
+        (d([8, 2, 1], [3, 3], 1), Route::Direct),
+        (d([2, 8, 1], [3, 3], 1), Route::Im2col),
+        (d([1, 6, 1], [5, 5], 2), Route::Im2col),
     ] {
         assert_eq!(Route::choose(&dims), want, "{dims:?}");
         assert!(want.fits(&dims) && Route::Im2col.fits(&dims), "{dims:?}");
@@ -418,6 +424,95 @@ fn routes_fit_what_they_can_compute_and_choose_takes_the_measured_one() {
     matches_im2col(&dims, Route::Winograd, 1e-10);
     assert!(!Route::Winograd.fits(&d([16, 16, 1], [3, 3], 2)));
     assert!(!Route::Shift.fits(&d([16, 16, 1], [3, 3], 2)));
+    // The direct sums compute any stride-1 convolution of one group
+    // without dilation and with padding smaller than the kernel.
+    let dims = d([16, 16, 1], [3, 3], 1);
+    assert!(Route::Direct.fits(&dims) && !conv_direct::applies(&dims));
+    matches_im2col(&dims, Route::Direct, 1e-10);
+    let mut dilated = d([2, 2, 1], [3, 3], 1);
+    dilated.image.dilation = [1, 2];
+    let mut padded = d([2, 2, 1], [3, 3], 1);
+    padded.image.padding = [1, 3];
+    for dims in [
+        d([2, 2, 1], [3, 3], 2),
+        d([2, 2, 2], [3, 3], 1),
+        dilated,
+        padded,
+    ] {
+        assert!(!Route::Direct.fits(&dims), "{dims:?}");
+    }
+}
+
+/// A geometry with stride 1 and no dilation, as the direct sums take.
+fn direct_dims(
+    batch: usize,
+    c: [usize; 2],
+    size: [usize; 2],
+    k: [usize; 2],
+    pad: [usize; 2],
+) -> ConvDims {
+    let image = Geom2d {
+        channels: c[0],
+        size,
+        kernel: k,
+        stride: [1, 1],
+        padding: pad,
+        dilation: [1, 1],
+    };
+    ConvDims {
+        batch,
+        image,
+        groups: 1,
+        c_out: c[1],
+    }
+}
+
+#[test]
+fn direct_sums_match_naive_loops_and_the_im2col_path() {
+    for d in [
+        // LeNet-5's first layer, smaller: 5x5, padding 2.
+        direct_dims(3, [1, 6], [9, 10], [5, 5], [2, 2]),
+        // 3x3, padding 1: output channels in blocks of 4, 2 and 1, rows of
+        // 13 pixels in blocks of 8, 4 and 1.
+        direct_dims(2, [2, 7], [6, 13], [3, 3], [1, 1]),
+        // A kernel width other than 3 and 5 (taps one at a time).
+        direct_dims(2, [3, 2], [7, 9], [2, 4], [0, 3]),
+        // 1x1.
+        direct_dims(1, [4, 3], [3, 5], [1, 1], [0, 0]),
+        // A kernel larger than the image (the full correlation).
+        direct_dims(2, [2, 3], [3, 2], [7, 5], [6, 4]),
+        // Outputs two pixels wide.
+        direct_dims(2, [1, 4], [5, 2], [3, 3], [1, 1]),
+        // Enough work for two threads.
+        direct_dims(40, [2, 4], [28, 28], [5, 5], [2, 2]),
+    ] {
+        assert!(Route::Direct.fits(&d), "{d:?}");
+        if conv_direct::applies(&d) {
+            check(d);
+        }
+        matches_im2col(&d, Route::Direct, 1e-10);
+    }
+}
+
+#[test]
+fn direct_sums_match_im2col_on_random_geometries() {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(43);
+    let mut tested = 0;
+    while tested < 40 {
+        let k = [rng.random_range(1..7), rng.random_range(1..7)];
+        let d = direct_dims(
+            rng.random_range(0..4),
+            [rng.random_range(1..5), rng.random_range(1..10)],
+            [rng.random_range(1..12), rng.random_range(1..12)],
+            k,
+            [rng.random_range(0..k[0]), rng.random_range(0..k[1])],
+        );
+        if Route::Direct.fits(&d) {
+            matches_im2col(&d, Route::Direct, 1e-10);
+            tested += 1;
+        }
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! work over threads. Nothing here knows about the tape.
 
 pub mod conv;
+pub(crate) mod conv_direct;
 pub(crate) mod conv_shift;
 pub(crate) mod conv_winograd;
 pub mod copy;

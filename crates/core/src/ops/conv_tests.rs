@@ -494,7 +494,8 @@ fn stride_one_convolutions_with_many_channels_match_finite_differences() {
     // Enough channels at stride 1: the kernels take Winograd's route
     // (kernels::conv_winograd: 3x3, one group) or the shifted GEMMs
     // (kernels::conv_shift) for the forward pass and both gradients; a
-    // random cotangent, f64 and f32 (check_grads).
+    // random cotangent, f64 and f32 (check_grads). Few channels: the
+    // direct sums (kernels::conv_direct).
     let mut rng = rand::rngs::StdRng::seed_from_u64(29);
     let cases = [
         // Winograd: padding 1, then 0 and 2 with odd output sizes (3 x 5).
@@ -505,6 +506,11 @@ fn stride_one_convolutions_with_many_channels_match_finite_differences() {
         ([2, 16, 4, 5], [16, 16, 3, 3], [1, 1], [1, 1], 1),
         ([1, 32, 5, 4], [32, 16, 2, 3], [0, 2], [2, 1], 2),
         ([1, 32, 4, 4], [32, 16, 3, 3], [1, 1], [1, 1], 2),
+        // Direct sums: LeNet-5's first layer (5x5, padding 2), 3x3 from
+        // three channels, and a 2x4 kernel (taps one at a time).
+        ([2, 1, 6, 7], [6, 1, 5, 5], [2, 2], [1, 1], 1),
+        ([2, 3, 5, 9], [4, 3, 3, 3], [1, 1], [1, 1], 1),
+        ([1, 2, 4, 6], [3, 2, 2, 4], [1, 3], [1, 1], 1),
     ];
     for (xs, ws, padding, dilation, groups) in cases {
         let p = Conv2dParams {

@@ -1,9 +1,10 @@
 //! Times each convolution route of `wengert_core::kernels::conv` that can
 //! compute a shape (im2col, the shifted GEMMs, Winograd's F(2×2, 3×3), the
 //! direct sums) on convolutions with stride 1, forward and backward (both
-//! gradients), and marks the route that `Route::choose` takes. Run with `cargo run
-//! --release` in this folder; `-- --threads 2` for two threads, `-- --reps
-//! N` for the samples per route (default 7; the median is printed).
+//! gradients), and marks the route that `Route::choose` takes. Run with
+//! `cargo run --release` in this folder; `-- --threads 2` for two threads,
+//! `-- --reps N` for the samples per route (default 7; the median is
+//! printed), `-- --split` to time each gradient alone as well.
 //!
 //! Samples of the routes alternate (A, B, C, A, B, C, ...), so that a
 //! change in the machine's speed falls on all of them.
@@ -103,15 +104,21 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let (threads, reps) = (arg("--threads", 1), arg("--reps", 7));
+    let split = std::env::args().any(|a| a == "--split");
     wengert_core::set_num_threads(threads);
     println!(
         "{threads} thread(s), median of {reps} alternating samples per route; * = Route::choose"
     );
     println!();
+    let (extra, rule) = if split {
+        (" input gradient ms | weight gradient ms |", "---|---|")
+    } else {
+        ("", "")
+    };
     println!(
-        "| batch | channels | kernel | image | padding | route | forward ms | backward ms | both, to im2col |"
+        "| batch | channels | kernel | image | padding | route | forward ms | backward ms | both, to im2col |{extra}"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|{rule}");
     let shapes = SHAPES.iter().map(|&s| (s, 3));
     for ((batch, c_in, c_out, size, pad), k) in shapes.chain(SHAPES_5X5.iter().map(|&s| (s, 5))) {
         let image = Geom2d {
@@ -136,34 +143,49 @@ fn main() {
             .into_iter()
             .filter(|r| r.fits(&d))
             .collect();
-        let mut times = vec![(Vec::new(), Vec::new()); routes.len()];
+        // Per route: forward, backward, and with `--split` the input and
+        // the weight gradient alone.
+        let mut times = vec![[Vec::new(), Vec::new(), Vec::new(), Vec::new()]; routes.len()];
         for rep in 0..=reps {
-            for (&route, (fwd, bwd)) in routes.iter().zip(&mut times) {
+            for (&route, t4) in routes.iter().zip(&mut times) {
                 let t = Instant::now();
                 forward_by(route, &d, &x, &w, &mut y);
                 let f = millis(t);
                 let t = Instant::now();
                 backward_by(route, &d, &x, &w, &g, Some(&mut gx), Some(&mut gw));
+                let b = millis(t);
+                let (mut ix, mut iw) = (0.0, 0.0);
+                if split {
+                    let t = Instant::now();
+                    backward_by(route, &d, &x, &w, &g, Some(&mut gx), None);
+                    ix = millis(t);
+                    let t = Instant::now();
+                    backward_by(route, &d, &x, &w, &g, None, Some(&mut gw));
+                    iw = millis(t);
+                }
                 // The first round warms up.
                 if rep > 0 {
-                    fwd.push(f);
-                    bwd.push(millis(t));
+                    for (v, s) in t4.iter_mut().zip([f, b, ix, iw]) {
+                        v.push(s);
+                    }
                 }
             }
         }
-        let medians: Vec<(f64, f64)> = times
-            .into_iter()
-            .map(|(f, b)| (median(f), median(b)))
-            .collect();
-        let base = medians[0].0 + medians[0].1;
-        for (route, (f, b)) in routes.iter().zip(&medians) {
+        let medians: Vec<[f64; 4]> = times.into_iter().map(|t4| t4.map(median)).collect();
+        let base = medians[0][0] + medians[0][1];
+        for (route, &[f, b, ix, iw]) in routes.iter().zip(&medians) {
             let chosen = if *route == Route::choose(&d) {
                 " *"
             } else {
                 ""
             };
+            let extra = if split {
+                format!(" {ix:.2} | {iw:.2} |")
+            } else {
+                String::new()
+            };
             println!(
-                "| {batch} | {c_in} → {c_out} | {k}×{k} | {size}×{size} | {pad} | {route:?}{chosen} | {f:.2} | {b:.2} | {:.2}x |",
+                "| {batch} | {c_in} → {c_out} | {k}×{k} | {size}×{size} | {pad} | {route:?}{chosen} | {f:.2} | {b:.2} | {:.2}x |{extra}",
                 (f + b) / base
             );
         }

@@ -48,8 +48,8 @@
 //!   channels (at most 8 out, and 12 pairs of input and output channels,
 //!   or 16 with at most 4 out), by direct sums over the zero-padded image,
 //!   no GEMM (`kernels::conv_direct`): LeNet-5's first layer (1 → 6
-//!   channels, 5×5) forward and backward in 0.74x the time of im2col, its
-//!   weight gradient alone in 0.46x.
+//!   channels, 5×5) forward and backward in 0.68-0.73x the time of
+//!   im2col, its weight gradient alone in 0.47x (`bench/conv_routes`).
 
 use std::ops::Range;
 

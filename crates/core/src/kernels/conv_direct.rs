@@ -7,8 +7,8 @@
 //! both operands are packed along, after im2col has copied each pixel
 //! `kh·kw` times. The weight gradient is the worst case: a 6 × 25 result
 //! summed over 50,176 pixels, 71% of its time spent copying (`perf`:
-//! im2row 44%, packing 27%), 1.58 ms on one thread for batch 64, where
-//! these sums take 0.72 ms.
+//! im2row 44%, packing 27%), 1.6-1.7 ms on one thread for batch 64, where
+//! these sums take 0.7-0.8 ms (`bench/conv_routes -- --split`).
 //!
 //! Here each product is a sum over the zero-padded image read at shifted
 //! offsets, computed in blocks held in registers:

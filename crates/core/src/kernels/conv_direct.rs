@@ -56,14 +56,15 @@ const MAX_PAIRS: usize = 12;
 const MAX_PAIRS_FEW_OUT: usize = 16;
 
 /// True when [`forward`] and [`backward`] can compute `d`: stride 1, no
-/// dilation, one group, padding smaller than the kernel, a non-empty
-/// output, and channels in and out.
+/// dilation, one group, padding smaller than the kernel, a non-empty image
+/// and output, and channels in and out.
 pub(crate) fn fits(d: &ConvDims) -> bool {
     let g = &d.image;
     g.stride == [1, 1]
         && g.dilation == [1, 1]
         && d.groups == 1
         && (0..2).all(|a| g.padding[a] < g.kernel[a])
+        && g.size.iter().all(|&s| s > 0)
         && g.out().is_some_and(|[oh, ow]| oh > 0 && ow > 0)
         && g.channels > 0
         && d.c_out > 0
@@ -113,8 +114,8 @@ impl Planes {
         vec![T::ZERO; self.len()]
     }
 
-    /// Copies `image: [c, h, w]` into the interior of `xp` (from
-    /// [`Planes::buffer`]); the border stays zero.
+    /// Copies `image: [c, h, w]` (`h`, `w` > 0) into the interior of `xp`
+    /// (from [`Planes::buffer`]); the border stays zero.
     fn fill<T: Float>(&self, image: &[T], xp: &mut [T]) {
         let ([h, w], [p0, p1], [hp, wp]) = (self.size, self.pad, self.padded());
         for (src, dst) in image.chunks_exact(h * w).zip(xp.chunks_exact_mut(hp * wp)) {

@@ -524,3 +524,24 @@ fn a_route_that_cannot_compute_the_geometry_panics() {
     let mut y = vec![0.0; d.c_out * d.l()];
     forward_by(Route::Winograd, &d, &x, &w, &mut y);
 }
+
+#[test]
+fn empty_images_with_padding_take_the_im2col_route() {
+    // Padding alone makes an output from an image with no rows or no
+    // columns: zero everywhere, with a zero weight gradient. The routes
+    // that build no columns read the image row by row and do not take it
+    // (the direct sums once did, and panicked: tests/no_panics.rs found
+    // it). The three cases have the channels for which Winograd, the
+    // shifted GEMMs and the direct sums would be chosen.
+    for (c, size) in [([32, 16], [0, 5]), ([16, 16], [4, 0]), ([2, 3], [0, 3])] {
+        let d = direct_dims(2, c, size, [3, 3], [2, 2]);
+        assert_eq!(Route::choose(&d), Route::Im2col, "{d:?}");
+        for route in [Route::Shift, Route::Winograd, Route::Direct] {
+            assert!(!route.fits(&d), "{route:?} {d:?}");
+        }
+        check(d);
+        let mut y = vec![f64::NAN; d.batch * d.c_out * d.l()];
+        forward(&d, &[], &values(d.c_out * d.k(), 1), &mut y);
+        assert!(y.iter().all(|&v| v == 0.0), "{d:?}");
+    }
+}

@@ -111,8 +111,8 @@ pub(crate) fn applies(d: &ConvDims) -> bool {
 }
 
 /// True when [`forward`] and [`backward`] can compute `d`: a 3×3 kernel,
-/// stride 1, no dilation, one group, padding at most 2, a non-empty output,
-/// and channels in and out.
+/// stride 1, no dilation, one group, padding at most 2, a non-empty image
+/// and output, and channels in and out.
 pub(crate) fn fits(d: &ConvDims) -> bool {
     let g = &d.image;
     g.kernel == [3, 3]
@@ -120,6 +120,7 @@ pub(crate) fn fits(d: &ConvDims) -> bool {
         && g.dilation == [1, 1]
         && d.groups == 1
         && g.padding.iter().all(|&p| p <= 2)
+        && g.size.iter().all(|&s| s > 0)
         && g.out().is_some_and(|[oh, ow]| oh > 0 && ow > 0)
         && g.channels > 0
         && d.c_out > 0

@@ -331,18 +331,17 @@ impl Route {
     ///
     /// See [`Route`].
     pub fn choose(d: &ConvDims) -> Route {
-        if conv_winograd::applies(d) {
-            Route::Winograd
-        } else if conv_shift::applies(d) {
-            Route::Shift
-        } else if conv_direct::applies(d) {
-            Route::Direct
-        } else {
-            Route::Im2col
-        }
+        [Route::Winograd, Route::Shift, Route::Direct]
+            .into_iter()
+            .find(|r| r.fits(d) && r.pays(d))
+            .unwrap_or(Route::Im2col)
     }
 
     /// True when this route can compute `d`, whether or not it pays.
+    ///
+    /// The routes that build no columns read the image row by row, so they
+    /// leave an image with no rows or no columns to im2col (its padding
+    /// alone can still make an output, all zero).
     ///
     /// # Examples
     ///
@@ -350,9 +349,21 @@ impl Route {
     pub fn fits(self, d: &ConvDims) -> bool {
         match self {
             Route::Im2col => true,
+            _ if d.image.size.contains(&0) => false,
             Route::Shift => conv_shift::fits(d),
             Route::Winograd => conv_winograd::fits(d),
             Route::Direct => conv_direct::fits(d),
+        }
+    }
+
+    /// True when this route is the one to take for `d` among those that
+    /// fit it, by the measurements each route's module records.
+    fn pays(self, d: &ConvDims) -> bool {
+        match self {
+            Route::Im2col => true,
+            Route::Shift => conv_shift::applies(d),
+            Route::Winograd => conv_winograd::applies(d),
+            Route::Direct => conv_direct::applies(d),
         }
     }
 }
@@ -675,8 +686,15 @@ fn grad_weight_im2col<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &
         }
         acc
     });
+    sum_parts(parts, grad_w);
+}
+
+/// Writes into `out` the sum of the threads' shares of a weight gradient
+/// (`map_ranges`' results), added in thread order.
+pub(crate) fn sum_parts<T: Float>(parts: Vec<Vec<T>>, out: &mut [T]) {
+    out.fill(T::ZERO);
     for part in parts {
-        grad_w.iter_mut().zip(&part).for_each(|(a, &p)| *a += p);
+        out.iter_mut().zip(part).for_each(|(a, p)| *a += p);
     }
 }
 

@@ -31,7 +31,7 @@
 //! measured (`bench/conv_routes`).
 
 use crate::Float;
-use crate::kernels::conv::ConvDims;
+use crate::kernels::conv::{ConvDims, sum_parts};
 use crate::kernels::par::{for_each_run, map_ranges};
 
 /// Where this route is taken: at most [`MAX_OUT`] output channels and
@@ -56,15 +56,14 @@ const MAX_PAIRS: usize = 12;
 const MAX_PAIRS_FEW_OUT: usize = 16;
 
 /// True when [`forward`] and [`backward`] can compute `d`: stride 1, no
-/// dilation, one group, padding smaller than the kernel, a non-empty image
-/// and output, and channels in and out.
+/// dilation, one group, padding smaller than the kernel, a non-empty
+/// output, and channels in and out (a non-empty image: `Route::fits`).
 pub(crate) fn fits(d: &ConvDims) -> bool {
     let g = &d.image;
     g.stride == [1, 1]
         && g.dilation == [1, 1]
         && d.groups == 1
         && (0..2).all(|a| g.padding[a] < g.kernel[a])
-        && g.size.iter().all(|&s| s > 0)
         && g.out().is_some_and(|[oh, ow]| oh > 0 && ow > 0)
         && g.channels > 0
         && d.c_out > 0
@@ -161,7 +160,6 @@ fn correlate<T: Float>(
     y: &mut [T],
 ) {
     let c_out = taps.len() / (c_in * kh * kw);
-    let (oh, ow) = (hp + 1 - kh, wp + 1 - kw);
     let k = Kernel {
         xp,
         plane: hp * wp,
@@ -170,43 +168,25 @@ fn correlate<T: Float>(
         kernel: [kh, kw],
         taps,
         c_out,
+        out: [hp + 1 - kh, wp + 1 - kw],
     };
     let mut o = 0;
     while o < c_out {
-        let ob = [4, 2, 1].into_iter().find(|&b| c_out - o >= b).unwrap_or(1);
-        for oy in 0..oh {
-            let mut x = 0;
-            while x < ow {
-                let n = [8, 4, 1].into_iter().find(|&n| ow - x >= n).unwrap_or(1);
-                let at = [o, oy, x];
-                let out = |b: usize| (o * oh + oy) * ow + x + b * oh * ow;
-                match (ob, n) {
-                    (4, 8) => put(y, out, k.block::<4, 8>(at)),
-                    (4, 4) => put(y, out, k.block::<4, 4>(at)),
-                    (4, _) => put(y, out, k.block::<4, 1>(at)),
-                    (2, 8) => put(y, out, k.block::<2, 8>(at)),
-                    (2, 4) => put(y, out, k.block::<2, 4>(at)),
-                    (2, _) => put(y, out, k.block::<2, 1>(at)),
-                    (_, 8) => put(y, out, k.block::<1, 8>(at)),
-                    (_, 4) => put(y, out, k.block::<1, 4>(at)),
-                    _ => put(y, out, k.block::<1, 1>(at)),
-                }
-                x += n;
+        let ob = widest(c_out - o, [4, 2, 1]);
+        for oy in 0..k.out[0] {
+            match ob {
+                4 => k.row::<4>(o, oy, y),
+                2 => k.row::<2>(o, oy, y),
+                _ => k.row::<1>(o, oy, y),
             }
         }
         o += ob;
     }
 }
 
-/// Writes row `b` of `block` at `y[out(b)..]`.
-fn put<T: Float, const O: usize, const N: usize>(
-    y: &mut [T],
-    out: impl Fn(usize) -> usize,
-    block: [[T; N]; O],
-) {
-    for (b, row) in block.iter().enumerate() {
-        y[out(b)..][..N].copy_from_slice(row);
-    }
+/// The first of `sizes` (largest first, the last 1) that is at most `left`.
+fn widest(left: usize, sizes: [usize; 3]) -> usize {
+    sizes.into_iter().find(|&n| n <= left).unwrap_or(1)
 }
 
 /// The operands of [`correlate`].
@@ -218,9 +198,42 @@ struct Kernel<'a, T> {
     kernel: [usize; 2],
     taps: &'a [T],
     c_out: usize,
+    /// `[oh, ow]`.
+    out: [usize; 2],
 }
 
 impl<T: Float> Kernel<'_, T> {
+    /// Output channels `o..o + O` of row `oy` into `y: [c_out, oh, ow]`,
+    /// in blocks of 8, 4 and 1 pixels.
+    fn row<const O: usize>(&self, o: usize, oy: usize, y: &mut [T]) {
+        let ow = self.out[1];
+        let mut x = 0;
+        while x < ow {
+            let n = widest(ow - x, [8, 4, 1]);
+            let at = [o, oy, x];
+            match n {
+                8 => self.put(y, at, self.block::<O, 8>(at)),
+                4 => self.put(y, at, self.block::<O, 4>(at)),
+                _ => self.put(y, at, self.block::<O, 1>(at)),
+            }
+            x += n;
+        }
+    }
+
+    /// Writes `block` (output channels `o..`, pixels `x..` of row `oy`)
+    /// into `y: [c_out, oh, ow]`.
+    fn put<const O: usize, const N: usize>(
+        &self,
+        y: &mut [T],
+        [o, oy, x]: [usize; 3],
+        block: [[T; N]; O],
+    ) {
+        let [oh, ow] = self.out;
+        for (b, row) in block.iter().enumerate() {
+            y[((o + b) * oh + oy) * ow + x..][..N].copy_from_slice(row);
+        }
+    }
+
     /// Output channels `o..o + O` at pixels `x..x + N` of row `oy`.
     #[inline(always)]
     fn block<const O: usize, const N: usize>(&self, [o, oy, x]: [usize; 3]) -> [[T; N]; O] {
@@ -335,12 +348,7 @@ fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut [T]
         }
         part
     });
-    grad_w.fill(T::ZERO);
-    for part in parts {
-        for (a, p) in grad_w.iter_mut().zip(part) {
-            *a += p;
-        }
-    }
+    sum_parts(parts, grad_w);
 }
 
 /// Adds one image's weight gradient to `part: [c_out, c_in, kh, kw]`, from
@@ -348,8 +356,8 @@ fn grad_weight<T: Float>(d: &ConvDims, x: &[T], grad_out: &[T], grad_w: &mut [T]
 fn image_weight_grad<T: Float>(d: &ConvDims, xp: &[T], go: &[T], part: &mut [T]) {
     let g = &d.image;
     let ([kh, kw], [oh, ow]) = (g.kernel, g.out().expect("BUG: validated"));
-    let wp = g.size[1] + 2 * g.padding[1];
-    let plane = (g.size[0] + 2 * g.padding[0]) * wp;
+    let [hp, wp] = Planes::input(d).padded();
+    let plane = hp * wp;
     for o in 0..d.c_out {
         let gp = &go[o * oh * ow..][..oh * ow];
         for c in 0..g.channels {
@@ -398,10 +406,7 @@ impl<T: Float> Rows<'_, T> {
     fn taps<const J: usize>(&self, taps: &mut [T]) {
         let mut x = 0;
         while x < self.ow {
-            let n = [8, 4, 1]
-                .into_iter()
-                .find(|&n| self.ow - x >= n)
-                .unwrap_or(1);
+            let n = widest(self.ow - x, [8, 4, 1]);
             let sums: [T; J] = match n {
                 8 => lanes(self.block::<8, J>(x)),
                 4 => lanes(self.block::<4, J>(x)),

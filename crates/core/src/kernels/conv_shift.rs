@@ -56,12 +56,10 @@ const CHANNEL_STEP: usize = 16;
 const MAX_WORKING_SET: usize = 1 << 20;
 
 /// True when [`forward`] and [`backward`] can compute `d`: stride 1, a
-/// non-empty image and output, and input channels. (An image with no rows
-/// or no columns can still have an output, from its padding alone: all
-/// zero, which the im2col route computes.)
+/// non-empty output, and input channels (a non-empty image:
+/// `Route::fits`).
 pub(crate) fn fits(d: &ConvDims) -> bool {
     d.image.stride == [1, 1]
-        && d.image.size.iter().all(|&s| s > 0)
         && d.image.out().is_some_and(|[oh, ow]| oh > 0 && ow > 0)
         && d.c_out > 0
         && d.image.channels > 0

@@ -48,7 +48,7 @@
 //! long enough to pay for packing `U`.
 
 use crate::Float;
-use crate::kernels::conv::ConvDims;
+use crate::kernels::conv::{ConvDims, sum_parts};
 use crate::kernels::conv_shift;
 use crate::kernels::gemm::MatRef;
 use crate::kernels::par::{for_each_run, map_ranges};
@@ -111,8 +111,8 @@ pub(crate) fn applies(d: &ConvDims) -> bool {
 }
 
 /// True when [`forward`] and [`backward`] can compute `d`: a 3×3 kernel,
-/// stride 1, no dilation, one group, padding at most 2, a non-empty image
-/// and output, and channels in and out.
+/// stride 1, no dilation, one group, padding at most 2, a non-empty output,
+/// and channels in and out (a non-empty image: `Route::fits`).
 pub(crate) fn fits(d: &ConvDims) -> bool {
     let g = &d.image;
     g.kernel == [3, 3]
@@ -120,7 +120,6 @@ pub(crate) fn fits(d: &ConvDims) -> bool {
         && g.dilation == [1, 1]
         && d.groups == 1
         && g.padding.iter().all(|&p| p <= 2)
-        && g.size.iter().all(|&s| s > 0)
         && g.out().is_some_and(|[oh, ow]| oh > 0 && ow > 0)
         && g.channels > 0
         && d.c_out > 0
@@ -655,11 +654,7 @@ fn weight_grad<T: Float>(t: &Tiles, batch: usize, x: &[T], grad_out: &[T], grad_
         du
     });
     let mut du = vec![T::ZERO; XI * c_out * c_in];
-    for part in parts {
-        for (a, b) in du.iter_mut().zip(part) {
-            *a += b;
-        }
-    }
+    sum_parts(parts, &mut du);
     // Gᵀ ∂U G, one output channel at a time: its rows of the 16 `∂U_ξ`
     // gathered `[16, c_in]`, transformed along the lanes into `[9, c_in]`.
     let mut rows = vec![T::ZERO; XI * c_in];

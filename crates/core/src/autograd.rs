@@ -351,6 +351,23 @@ mod tests {
     }
 
     #[test]
+    fn contributions_to_one_value_are_summed_last_consumer_first() {
+        // a feeds b = 1e16·a, c = a, d = a, recorded in that order: the replay
+        // meets d, c, b, and (1 + 1) + 1e16 = 1e16 + 2 exactly, where b, c, d
+        // would round 1e16 + 1 to 1e16 twice. Through the pending list and
+        // through a chain's hand-over (b is entry a + 1).
+        let x = Tensor::from_vec(vec![0.5f64], [1]).unwrap().requires_grad();
+        let a = x.mul_scalar(1.0);
+        let b = a.mul_scalar(1e16);
+        let c = a.mul_scalar(1.0);
+        let d = a.mul_scalar(1.0);
+        let y = (&(&b + &c) + &d).sum();
+        let g = y.backward().unwrap().get(&x).unwrap().item();
+        assert_eq!(g, 1e16 + 2.0);
+        assert_ne!(1e16 + 1.0 + 1.0, 1e16 + 2.0);
+    }
+
+    #[test]
     fn second_backward_over_a_consumed_tape_is_an_error() {
         let x = Tensor::<f32>::ones([2]).requires_grad();
         let y = x.exp().sum();

@@ -26,7 +26,6 @@ struct Step<T> {
     inputs: smallvec::SmallVec<[Slot; 4]>,
     leaf: Option<LeafId>,
     name: &'static str,
-    wrong_shape: Option<Shape>,
 }
 
 /// The result of one replay: gradients of the leaves reached, and of the
@@ -101,10 +100,9 @@ fn replay_entries<T: Float>(
 ) -> Result<Replayed<T>> {
     let check = is_anomaly_enabled();
     let top = starts.iter().map(|(i, _)| *i).max().unwrap_or(0);
-    let mut grads: Vec<Option<Tensor<T>>> = spare::take();
-    grads.resize_with(top + 1, || None);
+    let mut grads = Pending::new(top + 1);
     for (i, seed) in starts {
-        accumulate(&mut grads[i], seed, opts.create_graph);
+        grads.add(i, seed, opts.create_graph);
     }
     let mut out = Replayed {
         // Room for every leaf up front: growing the map rehashed it twice
@@ -113,18 +111,16 @@ fn replay_entries<T: Float>(
         by_entry: HashMap::new(),
     };
     let replayed = with_grad_mode(opts.create_graph, || {
+        // The gradient of entry `i - 1` while entry `i` is its first
+        // consumer (a chain): handed to the next iteration in a local. Through
+        // `grads`, the next iteration read the slot right after this one wrote
+        // it, a stall per entry.
+        let mut next: Option<Tensor<T>> = None;
         for i in (0..=top).rev() {
-            let Some(grad_out) = grads[i].take() else {
+            let Some(grad_out) = next.take().or_else(|| grads.take(i)) else {
                 continue;
             };
             let step = read_step(tape, entries, i, grad_out.shape())?;
-            if let Some(expected) = &step.wrong_shape {
-                panic!(
-                    "backward: the gradient reaching entry #{i} ({}) has shape {} instead of {expected}: a backward rule is broken",
-                    step.name,
-                    grad_out.shape()
-                );
-            }
             if wanted.contains(&i) {
                 out.by_entry.insert(i, grad_out.clone());
             }
@@ -175,15 +171,91 @@ fn replay_entries<T: Float>(
                 let (Some(j), Some(g)) = (slot.index(), g.take()) else {
                     continue;
                 };
-                accumulate(&mut grads[j], g, opts.create_graph);
+                if j + 1 == i && grads.is_empty_at(j) {
+                    accumulate(&mut next, g, opts.create_graph);
+                } else {
+                    grads.add(j, g, opts.create_graph);
+                }
             }
         }
         Ok(())
     });
-    spare::keep(grads);
+    grads.recycle();
     replayed.map(|()| out)
 }
 
+/// The gradients that have reached entries the replay has not run yet: four
+/// bytes per entry, the gradient's place in a short list of tensors. An
+/// `Option<Tensor>` per entry took 80 bytes: W6's backward (10,000 entries)
+/// cleared 800 KB and read it again, for the one or two gradients pending at
+/// any time in a chain.
+struct Pending<T: Float> {
+    /// Each entry's place in `list`, or [`Pending::NONE`].
+    place: Vec<u32>,
+    list: Vec<Option<Tensor<T>>>,
+    /// Places in `list` that are free again.
+    free: Vec<u32>,
+}
+
+impl<T: Float> Pending<T> {
+    const NONE: u32 = u32::MAX;
+
+    /// No gradient yet for any of `len` entries.
+    fn new(len: usize) -> Self {
+        let mut place: Vec<u32> = spare::take();
+        place.resize(len, Self::NONE);
+        Pending {
+            place,
+            list: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+
+    /// True when no gradient has reached entry `i`.
+    fn is_empty_at(&self, i: usize) -> bool {
+        self.place[i] == Self::NONE
+    }
+
+    /// The gradient of entry `i`, which leaves the list.
+    fn take(&mut self, i: usize) -> Option<Tensor<T>> {
+        let p = std::mem::replace(&mut self.place[i], Self::NONE);
+        if p == Self::NONE {
+            return None;
+        }
+        self.free.push(p);
+        self.list[p as usize].take()
+    }
+
+    /// Adds `g` to the gradient of entry `i` (see [`accumulate`]).
+    fn add(&mut self, i: usize, g: Tensor<T>, create_graph: bool) {
+        match self.place[i] {
+            Self::NONE => {
+                let p = match self.free.pop() {
+                    Some(p) => {
+                        self.list[p as usize] = Some(g);
+                        p
+                    }
+                    None => {
+                        self.list.push(Some(g));
+                        u32::try_from(self.list.len() - 1)
+                            .expect("BUG: more pending gradients than entries")
+                    }
+                };
+                self.place[i] = p;
+            }
+            p => accumulate(&mut self.list[p as usize], g, create_graph),
+        }
+    }
+
+    /// Keeps the per-entry buffer for the thread's next replay.
+    fn recycle(self) {
+        spare::keep(self.place);
+    }
+}
+
+/// Inlined, as is `accumulate`: a step returned through memory was read
+/// back right after it was written, a stall per entry.
+#[inline(always)]
 fn read_step<T>(
     tape: &Tape<T>,
     entries: &mut Entries<T>,
@@ -212,20 +284,32 @@ fn read_step<T>(
             (e, op)
         }
     };
+    if &e.shape != grad_shape {
+        wrong_shape(i, e.name, &e.shape, grad_shape);
+    }
     Ok(Step {
         op,
         // `from_slice` copies; SmallVec's `clone` runs the generic `extend`.
         inputs: smallvec::SmallVec::from_slice(&e.inputs),
         leaf: e.kind.leaf(),
         name: e.name,
-        // Only a broken backward rule makes this differ: copy the shape then.
-        wrong_shape: (&e.shape != grad_shape).then(|| e.shape.clone()),
     })
+}
+
+/// The panic for a gradient whose shape is not its value's: only a broken
+/// backward rule gets here.
+#[cold]
+#[inline(never)]
+fn wrong_shape(i: usize, name: &str, expected: &Shape, got: &Shape) -> ! {
+    panic!(
+        "backward: the gradient reaching entry #{i} ({name}) has shape {got} instead of {expected}: a backward rule is broken"
+    )
 }
 
 /// Adds `g` to the gradient in `slot`. With `create_graph` the sum is a
 /// recorded op; otherwise it is added into the first gradient's storage,
 /// which is usually owned by that gradient alone (else copied first).
+#[inline(always)]
 fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>, create_graph: bool) {
     *slot = Some(match slot.take() {
         None => g,

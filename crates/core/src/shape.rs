@@ -22,8 +22,30 @@ use crate::error::{Error, Result};
 /// assert_eq!(s.to_string(), "[2, 3, 4]");
 /// assert_eq!(Shape::scalar().numel(), 1);
 /// ```
-#[derive(PartialEq, Eq, Hash, Default)]
+#[derive(Eq, Default)]
 pub struct Shape(SmallVec<[usize; 4]>);
+
+// The replay compares each gradient's shape with its value's; the derived
+// comparison calls `memcmp`, where ranks up to 4 compare inline.
+impl PartialEq for Shape {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        match (self.dims(), other.dims()) {
+            ([], []) => true,
+            ([a], [b]) => a == b,
+            ([a, b], [c, d]) => (a, b) == (c, d),
+            ([a, b, c], [d, e, f]) => (a, b, c) == (d, e, f),
+            ([a, b, c, d], [e, f, g, h]) => (a, b, c, d) == (e, f, g, h),
+            (x, y) => x == y,
+        }
+    }
+}
+
+impl std::hash::Hash for Shape {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.dims().hash(state);
+    }
+}
 
 // SmallVec's own `clone` goes through the generic `extend` (about 100
 // instructions); every op clones a shape or two, so copy the dimensions into
@@ -358,6 +380,31 @@ mod tests {
                 let c = s.clone();
                 assert_eq!(c, s);
                 assert_eq!(c.dims(), &dims[..], "rank {rank}");
+            }
+        }
+    }
+
+    #[test]
+    fn shapes_are_equal_exactly_when_their_dimensions_are() {
+        use std::hash::{BuildHasher, RandomState};
+        let hasher = RandomState::new();
+        let all: Vec<Vec<usize>> = (0..7)
+            .flat_map(|rank| {
+                (0..rank).map(move |at| {
+                    let mut d: Vec<usize> = (0..rank).map(|i| i + 2).collect();
+                    d[at] = 9;
+                    d
+                })
+            })
+            .chain((0..7).map(|rank| (0..rank).map(|i| i + 2).collect()))
+            .collect();
+        for a in &all {
+            for b in &all {
+                let (sa, sb) = (Shape::from(&a[..]), Shape::from(&b[..]));
+                assert_eq!(sa == sb, a == b, "{a:?} and {b:?}");
+                if a == b {
+                    assert_eq!(hasher.hash_one(&sa), hasher.hash_one(&sb));
+                }
             }
         }
     }

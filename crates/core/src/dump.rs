@@ -10,7 +10,8 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::tape::{Node, Tape};
+use crate::storage::WeakStorage;
+use crate::tape::{Entry, Kind, Node, Tape, TapeInner};
 use crate::{Float, Shape, Tensor};
 
 /// One entry of a tape as the dump shows it.
@@ -44,6 +45,23 @@ fn summarize<T: Float>(v: &[T]) -> String {
     s
 }
 
+/// The weak reference to entry `index`'s value, if the tape keeps one: for
+/// a leaf, and for an op recorded inside `watch_values`.
+fn value_of<'a, T: Float>(
+    inner: &'a TapeInner<T>,
+    index: usize,
+    e: &Entry<T>,
+) -> Option<&'a WeakStorage<T>> {
+    match e.kind {
+        Kind::Leaf(id) => inner.leaves.get(&id).map(|(_, w)| w),
+        _ => inner
+            .watched
+            .binary_search_by_key(&index, |&(i, _)| i)
+            .ok()
+            .map(|at| &inner.watched[at].1),
+    }
+}
+
 fn rows<T: Float>(tape: &Arc<Tape<T>>, upto: usize) -> Vec<Row> {
     let inner = tape.lock();
     // While a backward consumes the tape it holds the entries before `lent`.
@@ -56,13 +74,11 @@ fn rows<T: Float>(tape: &Arc<Tape<T>>, upto: usize) -> Vec<Row> {
         .take_while(|&(index, _)| index <= upto)
         .map(|(index, e)| Row {
             index,
-            name: e.name,
-            leaf: matches!(e.kind, crate::tape::Kind::Leaf(_)),
+            name: e.name(),
+            leaf: matches!(e.kind, Kind::Leaf(_)),
             inputs: e.inputs.iter().map(|s| s.index()).collect(),
             shape: e.shape.clone(),
-            summary: e
-                .value
-                .as_ref()
+            summary: value_of(&inner, index, e)
                 .map(|w| w.upgrade().map(|v| summarize(v.as_slice()))),
         })
         .collect()

@@ -256,7 +256,7 @@ impl<T: Float> Pending<T> {
 /// Inlined, as is `accumulate`: a step returned through memory was read
 /// back right after it was written, a stall per entry.
 #[inline(always)]
-fn read_step<T>(
+fn read_step<T: Float>(
     tape: &Tape<T>,
     entries: &mut Entries<T>,
     i: usize,
@@ -278,21 +278,21 @@ fn read_step<T>(
             }
             let e = &mut guard.entries[i];
             let op = e.kind.share();
-            if matches!(e.kind, Kind::Spent) {
+            if matches!(e.kind, Kind::Spent(_)) {
                 return Err(Error::TapeConsumed);
             }
             (e, op)
         }
     };
     if &e.shape != grad_shape {
-        wrong_shape(i, e.name, &e.shape, grad_shape);
+        wrong_shape(i, e.name(), &e.shape, grad_shape);
     }
     Ok(Step {
         op,
         // `from_slice` copies; SmallVec's `clone` runs the generic `extend`.
         inputs: smallvec::SmallVec::from_slice(&e.inputs),
         leaf: e.kind.leaf(),
-        name: e.name,
+        name: e.name(),
     })
 }
 

@@ -9,7 +9,7 @@
 
 use proptest::prelude::*;
 use rand::SeedableRng;
-use wengert::{Shape, Tensor, gradcheck, gradgradcheck};
+use wengert::{BackwardOptions, Shape, Tensor, gradcheck, gradgradcheck};
 
 const FAMILY: [&[usize]; 6] = [&[2, 3], &[1, 3], &[3], &[2, 1], &[1, 1], &[]];
 
@@ -104,6 +104,42 @@ proptest! {
             .collect();
         if let Err(e) = gradgradcheck(|xs| run(&prog, xs), &leaves) {
             return Err(TestCaseError::fail(format!("{e}\nprogram: {prog:?}\nleaves: {leaves:?}")));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The same generator, three replays of one program: keeping the tape
+    /// (`retain_graph`, which reads the entries in place), consuming it
+    /// afterwards (which borrows the entry list), and recording the backward
+    /// pass (`create_graph`, on a fresh tape). All three sum each value's
+    /// contributions in the same order with the same arithmetic, so they
+    /// agree bit for bit.
+    #[test]
+    fn random_graphs_give_the_same_gradients_in_every_replay((shapes, prog, seed) in program()) {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let leaves: Vec<Tensor<f64>> = shapes
+            .iter()
+            .map(|&s| Tensor::rand_uniform(Shape::from(FAMILY[s]), -1.0, 1.0, &mut rng).unwrap().requires_grad())
+            .collect();
+        let y = run(&prog, &leaves);
+        let cotangent = Tensor::rand_uniform(y.shape().clone(), -1.0, 1.0, &mut rng).unwrap();
+        let loss = |y: &Tensor<f64>| (y * &cotangent).sum();
+        let retain = BackwardOptions { retain_graph: true, ..Default::default() };
+        let record = BackwardOptions { create_graph: true, ..Default::default() };
+
+        let l = loss(&y);
+        let kept = l.backward_with(None, retain).unwrap();
+        let consumed = l.backward().unwrap();
+        let recorded = loss(&run(&prog, &leaves)).backward_with(None, record).unwrap();
+        for (k, x) in leaves.iter().enumerate() {
+            let bits = |g: &wengert::Gradients<f64>| {
+                g.get(x).map(|t| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+            };
+            prop_assert_eq!(bits(&kept), bits(&consumed), "leaf {}, program {:?}", k, prog);
+            prop_assert_eq!(bits(&kept), bits(&recorded), "leaf {}, program {:?}", k, prog);
         }
     }
 }

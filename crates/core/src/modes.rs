@@ -123,8 +123,8 @@ pub fn detect_anomaly<R>(f: impl FnOnce() -> R) -> R {
     with_flag(&ANOMALY, true, f)
 }
 
-/// Runs `f` with the tape watching the values it records: each entry keeps
-/// a weak reference to its op's output, so that [`Tensor::tape_dump`] can
+/// Runs `f` with the tape watching the values it records: the tape keeps a
+/// weak reference to each op's output, so that [`Tensor::tape_dump`] can
 /// summarize every value some tensor still holds and mark the others
 /// `(freed)`. Outside `watch_values` an op's entry shows `(not watched)`
 /// (leaves are always watched). The previous mode is restored afterwards,
@@ -134,7 +134,7 @@ pub fn detect_anomaly<R>(f: impl FnOnce() -> R) -> R {
 /// reference are two atomic operations per op, and a small value's
 /// allocation then lives until the tape is dropped instead of being reused
 /// at once (a chain of 10,000 small element-wise ops, W6 of
-/// docs/benchmarks.md, runs about 30% longer watched).
+/// docs/benchmarks.md, runs about 10% longer watched).
 ///
 /// # Examples
 ///
@@ -153,7 +153,7 @@ pub fn watch_values<R>(f: impl FnOnce() -> R) -> R {
     with_flag(&WATCH, true, f)
 }
 
-/// The weak reference an entry keeps to `t`'s value inside [`watch_values`].
+/// The weak reference the tape keeps to `t`'s value inside [`watch_values`].
 pub(crate) fn watched<T: Float>(t: &Tensor<T>) -> Option<WeakStorage<T>> {
     WATCH.with(Cell::get).then(|| t.data_weak())
 }

@@ -210,7 +210,7 @@ def machine():
     return f"{model}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, flags: {' '.join(simd)}"
 
 
-def versions(torch_version):
+def versions(torch_version, torch_asked):
     out = []
     try:
         out.append(subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip())
@@ -225,7 +225,12 @@ def versions(torch_version):
                 out.append(f"{name} {' / '.join(found)}")
     except OSError:
         pass
-    out.append(f"torch {torch_version}" if torch_version else "torch not installed")
+    if torch_version:
+        out.append(f"torch {torch_version}")
+    elif torch_asked:
+        out.append("torch not installed")
+    else:
+        out.append("torch not run")
     out.append(f"python {platform.python_version()}")
     return ", ".join(out)
 
@@ -259,7 +264,8 @@ def main():
     notes = []
 
     torch_version = None
-    if "torch" in peers:
+    torch_asked = "torch" in peers
+    if torch_asked:
         probe = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
                                capture_output=True, text=True)
         if probe.returncode == 0:
@@ -320,7 +326,7 @@ def main():
     load0 = os.getloadavg()
     with open(raw, "w") as log:
         log.write(f"# {datetime.datetime.now(datetime.timezone.utc).isoformat()} {machine()}\n")
-        log.write(f"# {versions(torch_version)}\n")
+        log.write(f"# {versions(torch_version, torch_asked)}\n")
         for rnd in range(a.rounds):
             for x, w, t, argv in jobs:
                 t0 = time.time()
@@ -348,7 +354,7 @@ def main():
     print(f"Peer benchmark, {a.rounds} rounds, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{elapsed / 60:.1f} min; load average {load0[0]:.1f} at the start, {load1[0]:.1f} at the end.")
     print(f"Machine: {machine()}.")
-    print(f"Versions: {versions(torch_version)}.")
+    print(f"Versions: {versions(torch_version, torch_asked)}.")
     print("Cells: median over rounds of each process's median (min-max over rounds); "
           "×r = peer time / wengert time (above 1: wengert is faster).\n")
     print(table(results))

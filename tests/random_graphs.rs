@@ -58,6 +58,14 @@ fn run(prog: &[Instr], leaves: &[Tensor<f64>]) -> Tensor<f64> {
     vals.pop().expect("at least one value")
 }
 
+/// Leaves of the given family shapes, uniform in [-1, 1).
+fn leaves(shapes: &[usize], rng: &mut rand::rngs::StdRng) -> Vec<Tensor<f64>> {
+    shapes
+        .iter()
+        .map(|&s| Tensor::rand_uniform(Shape::from(FAMILY[s]), -1.0, 1.0, rng).unwrap())
+        .collect()
+}
+
 fn program() -> impl Strategy<Value = (Vec<usize>, Vec<Instr>, u64)> {
     (
         proptest::collection::vec(0usize..FAMILY.len(), 1..=3),
@@ -80,10 +88,7 @@ proptest! {
     #[test]
     fn random_graphs_match_finite_differences((shapes, prog, seed) in program()) {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let leaves: Vec<Tensor<f64>> = shapes
-            .iter()
-            .map(|&s| Tensor::rand_uniform(Shape::from(FAMILY[s]), -1.0, 1.0, &mut rng).unwrap())
-            .collect();
+        let leaves = leaves(&shapes, &mut rng);
         if let Err(e) = gradcheck(|xs| run(&prog, xs), &leaves) {
             return Err(TestCaseError::fail(format!("{e}\nprogram: {prog:?}\nleaves: {leaves:?}")));
         }
@@ -98,10 +103,7 @@ proptest! {
     #[test]
     fn random_graphs_second_derivatives_match((shapes, prog, seed) in program()) {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let leaves: Vec<Tensor<f64>> = shapes
-            .iter()
-            .map(|&s| Tensor::rand_uniform(Shape::from(FAMILY[s]), -1.0, 1.0, &mut rng).unwrap())
-            .collect();
+        let leaves = leaves(&shapes, &mut rng);
         if let Err(e) = gradgradcheck(|xs| run(&prog, xs), &leaves) {
             return Err(TestCaseError::fail(format!("{e}\nprogram: {prog:?}\nleaves: {leaves:?}")));
         }
@@ -120,10 +122,8 @@ proptest! {
     #[test]
     fn random_graphs_give_the_same_gradients_in_every_replay((shapes, prog, seed) in program()) {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let leaves: Vec<Tensor<f64>> = shapes
-            .iter()
-            .map(|&s| Tensor::rand_uniform(Shape::from(FAMILY[s]), -1.0, 1.0, &mut rng).unwrap().requires_grad())
-            .collect();
+        let leaves: Vec<Tensor<f64>> =
+            leaves(&shapes, &mut rng).into_iter().map(Tensor::requires_grad).collect();
         let y = run(&prog, &leaves);
         let cotangent = Tensor::rand_uniform(y.shape().clone(), -1.0, 1.0, &mut rng).unwrap();
         let loss = |y: &Tensor<f64>| (y * &cotangent).sum();

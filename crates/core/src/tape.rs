@@ -261,13 +261,15 @@ impl<T: Float> Kind<T> {
 
     /// The rule, leaving the entry spent (a consuming backward).
     pub(crate) fn take(&mut self) -> Option<Rule<T>> {
-        let Kind::Op(rule) = self else {
-            return None;
-        };
-        let name = rule.name();
-        match std::mem::replace(self, Kind::Spent(name)) {
-            Kind::Op(rule) => Some(rule),
-            _ => unreachable!("matched above"),
+        match std::mem::replace(self, Kind::Spent("")) {
+            Kind::Op(rule) => {
+                *self = Kind::Spent(rule.name());
+                Some(rule)
+            }
+            other => {
+                *self = other;
+                None
+            }
         }
     }
 
